@@ -1,0 +1,46 @@
+# Cliniform: the two commands of the quick start are `make run` and `make test`.
+# Everything they need is installed here, from PyPI, Debian and the npm registry.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test bench lint check system-deps venv clean help
+
+help:            ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev,pdf]'
+	@touch $(STAMP)
+
+venv: $(STAMP)   ## create .venv and install Cliniform with its test tools
+
+system-deps:     ## install the Debian packages the suite needs, where missing
+	@bash scripts/system-deps.sh
+
+run: $(STAMP)    ## install, migrate, seed a demo clinic and serve on http://127.0.0.1:8000
+	$(VENV)/bin/cliniform serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) system-deps  ## install what the tests need and run the whole suite
+	$(VENV)/bin/cliniform check form_definitions workflows rules specialties
+	$(PY) -m pytest -q
+
+check: $(STAMP)  ## check every shipped definition
+	$(VENV)/bin/cliniform check form_definitions workflows rules specialties
+
+bench: $(STAMP)  ## run the benchmarks and write docs/PERFORMANCE.md
+	$(PY) -m benchmarks
+
+lint: $(STAMP)   ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:           ## remove the virtualenv and local state
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
