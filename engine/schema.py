@@ -1,0 +1,139 @@
+"""Structural checks: the JSON Schemas in engine/schemas/ applied to a source document.
+
+The schemas are what editors use for completion; here their errors become diagnostics
+with the author's file:line:col, ranked so the most useful comes first.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, relevance
+
+from engine.diagnostics import Diagnostic, did_you_mean, make
+from engine.reader import SourceDocument, pointer_join
+
+#: schema identifier (the `schema:` key) -> (kind, file in engine/schemas)
+KINDS: dict[str, tuple[str, str]] = {
+    "cliniform/form@1": ("form", "form-1.json"),
+    "cliniform/rule@1": ("rule", "rule-1.json"),
+    "cliniform/workflow@1": ("workflow", "workflow-1.json"),
+    "cliniform/pack@1": ("pack", "pack-1.json"),
+}
+
+
+@cache
+def schema_for(schema_id: str) -> dict[str, Any]:
+    filename = KINDS[schema_id][1]
+    text = resources.files("engine").joinpath("schemas", filename).read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@cache
+def validator_for(schema_id: str) -> Draft202012Validator:
+    schema = schema_for(schema_id)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def kind_of(doc: SourceDocument) -> tuple[str | None, list[Diagnostic]]:
+    """The definition kind named by the document's `schema:` key, or a diagnostic."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return None, [make("READ006", "the top level must be a mapping of keys to values", doc.locate(""), hint="start the file with `schema: cliniform/form@1`")]
+    schema_id = data.get("schema")
+    if schema_id is None:
+        return None, [make("READ006", "missing `schema:` key", doc.locate(""), hint="add `schema: cliniform/form@1` (or rule@1, workflow@1, pack@1) as the first line")]
+    if schema_id not in KINDS:
+        hint = did_you_mean(str(schema_id), KINDS) or "known schemas: " + ", ".join(KINDS)
+        return None, [make("SCHEMA001", f"unknown schema '{schema_id}'", doc.locate("/schema"), pointer="/schema", hint=hint)]
+    return KINDS[schema_id][0], []
+
+
+def _pointer(path: Any) -> str:
+    pointer = ""
+    for token in path:
+        pointer = pointer_join(pointer, token)
+    return pointer
+
+
+def _leaves(error: ValidationError) -> list[ValidationError]:
+    """For oneOf/anyOf, the sub-errors of the branch that got furthest, else the error."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        deepest = max(len(e.absolute_path) for e in error.context)
+        if deepest > len(error.absolute_path):
+            return [e for e in error.context if len(e.absolute_path) == deepest]
+    return [error]
+
+
+def check_structure(doc: SourceDocument) -> list[Diagnostic]:
+    """Every structural problem of ``doc`` against its kind's JSON Schema."""
+    schema_id = doc.data["schema"]
+    validator = validator_for(schema_id)
+    errors = sorted(validator.iter_errors(doc.data), key=relevance)
+    diagnostics: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    for top in errors:
+        for error in _leaves(top):
+            diag = _to_diagnostic(doc, error)
+            if (diag.pointer, diag.code) not in seen:
+                seen.add((diag.pointer, diag.code))
+                diagnostics.append(diag)
+    return diagnostics
+
+
+_TEXT_HINT = "write text as a string or as a map of languages, e.g. {en: Weight, ar: الوزن}"
+
+
+def _to_diagnostic(doc: SourceDocument, error: ValidationError) -> Diagnostic:
+    pointer = _pointer(error.absolute_path)
+    loc = doc.locate(pointer)
+    v = error.validator
+    last = pointer.rsplit("/", 1)[-1]
+    if v == "required":
+        missing = str(error.message).split("'")[1] if "'" in str(error.message) else "?"
+        return make("SCHEMA002", f"missing required key '{missing}'", loc, pointer=pointer, hint=f"add `{missing}:` here")
+    if v == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
+        key = extras[0] if extras else "?"
+        child = pointer_join(pointer, key)
+        hint = did_you_mean(key, allowed) or "remove it; allowed keys: " + ", ".join(sorted(allowed))
+        return make("SCHEMA003", f"unknown key '{key}'", doc.key_location(child), pointer=child, hint=hint)
+    if v == "type":
+        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        found = type(error.instance).__name__.replace("dict", "mapping").replace("list", "list").replace("str", "string").replace("NoneType", "nothing")
+        return make("SCHEMA004", f"'{last}' should be {_article(expected)}, not {_article(found)}", loc, pointer=pointer, hint=f"write a {expected} value here")
+    if v in ("oneOf", "anyOf"):
+        if "/$defs/text" in json.dumps(error.schema) or error.schema.get("description", "").startswith("Text shown"):
+            return make("SCHEMA004", f"'{last}' is not valid text", loc, pointer=pointer, hint=_TEXT_HINT)
+        return make("SCHEMA007", f"'{last}' does not have an accepted shape", loc, pointer=pointer, hint="see docs/definitions.md for the accepted forms of this key")
+    if v == "pattern" and pointer == "/id":
+        return make("DEF001", f"id '{error.instance}' is not a namespaced id", loc, pointer=pointer, hint="use <pack>.<name> in lower case, e.g. dental.perio_chart (a pack's own id has no dot)")
+    if v == "pattern" and pointer.endswith("/id"):
+        return make("DEF001", f"item id '{error.instance}' is not valid", loc, pointer=pointer, hint="item ids are lower case letters, digits and underscores, starting with a letter, e.g. systolic_bp")
+    if v == "pattern" and last == "version":
+        return make("DEF002", f"version '{error.instance}' is not a semantic version", loc, pointer=pointer, hint="use MAJOR.MINOR.PATCH, e.g. 1.0.0")
+    if v == "const" and pointer == "/schema":
+        return make("SCHEMA001", f"schema '{error.instance}' does not match this kind", loc, pointer=pointer)
+    if v in ("enum", "const", "pattern", "propertyNames", "uniqueItems"):
+        allowed_values = error.validator_value if v == "enum" else None
+        hint = ""
+        if allowed_values:
+            hint = did_you_mean(str(error.instance), [str(a) for a in allowed_values]) or "allowed: " + ", ".join(str(a) for a in allowed_values)
+        return make("SCHEMA005", f"'{last}': {_short(error.message)}", loc, pointer=pointer, hint=hint)
+    if v in ("minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength", "minProperties", "exclusiveMinimum", "exclusiveMaximum"):
+        return make("SCHEMA006", f"'{last}': {_short(error.message)}", loc, pointer=pointer)
+    return make("SCHEMA007", f"'{last}': {_short(error.message)}", loc, pointer=pointer)
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 160 else message[:157] + "..."
