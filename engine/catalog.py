@@ -1,0 +1,64 @@
+"""The catalog: every loaded definition, keyed by (kind, id, version) and content hash."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine.diagnostics import Diagnostic, make
+from engine.model import Definition, DefinitionKey, Form, PackManifest, Rule, Workflow
+from engine.reader import SourceDocument
+from engine.versions import parse_version
+
+
+class Catalog:
+    """All compiled definitions of the loaded packs. Built once, then only read."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str, str], Definition] = {}
+        self._by_hash: dict[str, Definition] = {}
+        self.packs: dict[str, PackManifest] = {}
+
+    def add_pack(self, manifest: PackManifest) -> None:
+        self.packs[manifest.id] = manifest
+
+    def add(self, definition: Definition, doc: SourceDocument) -> list[Diagnostic]:
+        key = definition.key
+        existing = self._by_key.get((key.kind, key.id, key.version))
+        if existing is not None:
+            return [make("DEF003", f"{key.kind} '{key.id}' version {key.version} is defined twice (also in {existing.path})", doc.locate("/version"), pointer="/version", hint="raise the version of the newer definition")]
+        self._by_key[(key.kind, key.id, key.version)] = definition
+        self._by_hash[key.content_hash] = definition
+        return []
+
+    def get(self, kind: str, def_id: str, version: str | None = None) -> Definition | None:
+        """A definition by id, at ``version`` or the latest version."""
+        if version is not None:
+            return self._by_key.get((kind, def_id, version))
+        candidates = [d for (k, i, _), d in self._by_key.items() if k == kind and i == def_id]
+        return max(candidates, key=lambda d: parse_version(d.key.version) or (0, 0, 0), default=None)
+
+    def by_hash(self, content_hash: str) -> Definition | None:
+        return self._by_hash.get(content_hash)
+
+    def form(self, form_id: str, version: str | None = None) -> Form | None:
+        found = self.get("form", form_id, version)
+        return found if isinstance(found, Form) else None
+
+    def latest_forms(self) -> list[Form]:
+        ids = {i for (k, i, _) in self._by_key if k == "form"}
+        return [f for i in sorted(ids) if (f := self.form(i)) is not None]
+
+    def rules(self) -> list[Rule]:
+        return [d for d in self._by_key.values() if isinstance(d, Rule)]
+
+    def workflows(self) -> list[Workflow]:
+        return [d for d in self._by_key.values() if isinstance(d, Workflow)]
+
+    def keys(self) -> list[DefinitionKey]:
+        return [d.key for d in self._by_key.values()]
+
+    def __iter__(self) -> Iterator[Definition]:
+        return iter(self._by_key.values())
+
+    def __len__(self) -> int:
+        return len(self._by_key)

@@ -1,0 +1,104 @@
+"""Decision-support rules: compile rule documents and evaluate them against a context.
+
+A rule names the forms it applies to (their answers are plain names in `when`) and/or
+chart events. Its summary may show values through `{expression}` placeholders, which are
+parsed at compile time like every other expression.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from engine.compiler import Builder, PackContext, check_namespace
+from engine.diagnostics import Diagnostic, did_you_mean
+from engine.expressions import CONTEXT_NAMES, EvaluationProblem, Expression
+from engine.model import Form, Option, Rule, RuleTest, Text
+from engine.reader import SourceDocument
+
+#: names every rule can read besides the answers of the forms it applies to
+RULE_NAMES = frozenset({"allergies", "medications", "problems", "observations", "order", "answers"}) | CONTEXT_NAMES
+EVENTS = ("patient-view", "order-select")
+SUMMARY_LIMIT = 140
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]+)\}(?!\})")
+
+
+def compile_rule(doc: SourceDocument, ctx: PackContext, forms: Mapping[str, Form]) -> tuple[Rule | None, list[Diagnostic]]:
+    b = Builder(doc, ctx)
+    data = doc.data
+    check_namespace(b, str(data["id"]))
+    applies = data["applies_to"]
+    form_ids = tuple(applies.get("forms") or ())
+    names: set[str] = set(RULE_NAMES)
+    for i, form_id in enumerate(form_ids):
+        form = forms.get(form_id)
+        if form is None:
+            b.report("RULE001", f"rule applies to unknown form '{form_id}'", f"/applies_to/forms/{i}", did_you_mean(form_id, forms) or "check the form id and that its pack is installed")
+        else:
+            names |= {item_id for item_id in form.index}
+    events = tuple(applies.get("events") or ())
+    for i, event in enumerate(events):
+        if event not in EVENTS:
+            b.report("RULE004", f"unknown chart event '{event}'", f"/applies_to/events/{i}", did_you_mean(event, EVENTS) or "events: " + ", ".join(EVENTS))
+    when = b.expression("/when", data["when"], names)
+    summary = b.text("/summary", data["summary"])
+    parts: dict[str, Expression] = {}
+    for locale, template in summary.values.items():
+        shown = _PLACEHOLDER.sub("12345678", template)
+        if len(shown) > SUMMARY_LIMIT:
+            b.report("RULE002", f"the {locale} summary is {len(shown)} characters; the limit is {SUMMARY_LIMIT}", "/summary", "move details into `detail:`")
+        for source in _PLACEHOLDER.findall(template):
+            if source not in parts:
+                expr = b.expression("/summary", source.strip(), names)
+                if expr is not None:
+                    parts[source] = expr
+    source = data.get("source") or {}
+    tests = tuple(
+        RuleTest(str(t["name"]), MappingProxyType(dict(t.get("answers") or {})), MappingProxyType(dict(t.get("context") or {})), t["expect"] == "fires", t.get("summary"), doc.locate(f"/tests/{i}"))
+        for i, t in enumerate(data.get("tests") or ())
+    )
+    if b.errors or when is None:
+        return None, b.diagnostics
+    rule = Rule(
+        key=b.key("rule"), title=b.text("/title", data["title"]), path=doc.path, source_text=doc.text,
+        forms=form_ids, events=events, when=when, severity=data["severity"], summary=summary,
+        summary_parts=MappingProxyType(parts), detail=b.text("/detail", data.get("detail")),
+        source_label=b.text("/source/label", source.get("label")), source_url=source.get("url", ""),
+        suggestions=tuple(b.text(f"/suggestions/{i}/label", s["label"]) for i, s in enumerate(data.get("suggestions") or ())),
+        override_reasons=tuple(Option(str(o["code"]), b.text(f"/override_reasons/{i}/display", o["display"])) for i, o in enumerate(data.get("override_reasons") or ())),
+        tests=tests,
+    )
+    return rule, b.diagnostics
+
+
+def fires(rule: Rule, env: Mapping[str, Any]) -> bool:
+    """Whether the rule's condition holds; a failing expression does not fire."""
+    try:
+        return rule.when.evaluate(env) is True
+    except EvaluationProblem:
+        return False
+
+
+def render_summary(rule: Rule, env: Mapping[str, Any], locale: str) -> str:
+    """The summary in ``locale`` with its placeholders filled (missing values shown as -)."""
+    template = rule.summary.get(locale)
+
+    def fill(match: re.Match[str]) -> str:
+        expr = rule.summary_parts.get(match.group(1))
+        if expr is None:
+            return match.group(0)
+        try:
+            value = expr.evaluate(env)
+        except EvaluationProblem:
+            value = None
+        if value is None:
+            return "-"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return _PLACEHOLDER.sub(fill, template).replace("{{", "{").replace("}}", "}")
+
+
+def summary_text(rule: Rule) -> Text:
+    return rule.summary

@@ -1,0 +1,130 @@
+"""Run the tests written inside definitions (form `tests:` and rule `tests:`).
+
+Form tests give answers (and a patient) and expect calculated values, visibility, required
+items and errors; rule tests give answers and chart context and expect the rule to fire or
+not, optionally with its rendered summary. Both run on the one evaluator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.diagnostics import Location
+from engine.evaluator import Context, evaluate
+from engine.expressions import Record, RecordList
+from engine.model import Form, Rule
+from engine.packs import LoadResult
+from engine.rules import fires, render_summary
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    definition: str
+    name: str
+    passed: bool
+    detail: str
+    location: Location
+
+    def as_json(self) -> dict[str, Any]:
+        return {"definition": self.definition, "name": self.name, "passed": self.passed, "detail": self.detail, "location": str(self.location)}
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, int | float) and isinstance(actual, int | float) and not isinstance(expected, bool):
+        return math.isclose(float(expected), float(actual), rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return expected.keys() == actual.keys() and all(_same(v, actual[k]) for k, v in expected.items())
+    if isinstance(expected, list) and isinstance(actual, list):
+        return len(expected) == len(actual) and all(_same(a, b) for a, b in zip(expected, actual, strict=True))
+    return bool(expected == actual)
+
+
+def run_form_test(form: Form, index: int) -> Outcome:
+    test = form.tests[index]
+    ev = evaluate(form, dict(test.answers), Context(patient=dict(test.patient), encounter=dict(test.encounter)))
+    answers = ev.answers_json()
+    problems: list[str] = []
+    expect = test.expect
+    for item_id, want in (expect.get("values") or {}).items():
+        got = answers.get(item_id)
+        if isinstance(got, dict) and "value" in got and not isinstance(want, dict):
+            got = got["value"]
+        if not _same(want, got):
+            problems.append(f"{item_id}: expected {want!r}, got {got!r}")
+    for path in expect.get("visible") or ():
+        if not ev.is_visible(path):
+            problems.append(f"{path}: expected visible, is hidden")
+    for path in expect.get("hidden") or ():
+        if ev.is_visible(path):
+            problems.append(f"{path}: expected hidden, is visible")
+    for path in expect.get("required") or ():
+        if path not in ev.required:
+            problems.append(f"{path}: expected required")
+    for path, code in (expect.get("errors") or {}).items():
+        codes = [e.code for e in ev.errors.get(path, ())]
+        if code not in codes:
+            problems.append(f"{path}: expected error {code}, got {codes or 'none'}")
+    if "valid" in expect and bool(expect["valid"]) != ev.valid:
+        problems.append(f"expected valid={expect['valid']}, errors: {[e.path + ':' + e.code for errs in ev.errors.values() for e in errs]}")
+    for issue in ev.issues:
+        problems.append(f"runtime issue: {issue.message}")
+    return Outcome(f"{form.id}@{form.version}", test.name, not problems, "; ".join(problems), test.location)
+
+
+def _context_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return Record({k: _context_value(v) for k, v in value.items()})
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        return RecordList([Record({k: _context_value(x) for k, x in v.items()}) for v in value])
+    return value
+
+
+def rule_env(rule: Rule, answers: Mapping[str, Any], context: Mapping[str, Any], forms: Mapping[str, Form]) -> dict[str, Any]:
+    """The names a rule sees: the answers (typed through the first form it applies to)."""
+    env: dict[str, Any] = {"allergies": RecordList([]), "medications": RecordList([]), "problems": RecordList([]), "observations": Record({}), "order": RecordList([]), "patient": Record({}), "encounter": Record({})}
+    form = next((forms[f] for f in rule.forms if f in forms), None)
+    if form is not None:
+        patient = context.get("patient") if isinstance(context.get("patient"), Mapping) else {}
+        ev = evaluate(form, dict(answers), Context(patient=patient or {}))
+        env.update(ev._env)
+        env.update({k: v for k, v in ev._env.items() if k in form.index})
+        env["answers"] = Record({k: v for k, v in ev._env.items() if k in form.index})
+    else:
+        env.update({k: _context_value(v) for k, v in answers.items()})
+    for key, value in context.items():
+        env[key] = _context_value(value)
+    return env
+
+
+def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form]) -> Outcome:
+    test = rule.tests[index]
+    env = rule_env(rule, test.answers, test.context, forms)
+    fired = fires(rule, env)
+    problems: list[str] = []
+    if fired != test.expect_fires:
+        problems.append(f"expected {'fires' if test.expect_fires else 'does_not_fire'}, rule {'fired' if fired else 'did not fire'}")
+    if fired and test.summary is not None:
+        summary = render_summary(rule, env, "en")
+        if summary != test.summary:
+            problems.append(f"summary: expected {test.summary!r}, got {summary!r}")
+    return Outcome(f"{rule.id}@{rule.key.version}", test.name, not problems, "; ".join(problems), test.location)
+
+
+def run_tests(result: LoadResult, packs: set[str] | None = None) -> list[Outcome]:
+    """Every definition test of the loaded packs (or of the named packs)."""
+    forms = {f.id: f for f in result.catalog.latest_forms()}
+    outcomes: list[Outcome] = []
+
+    def wanted(def_id: str) -> bool:
+        return packs is None or def_id.split(".", 1)[0] in packs
+
+    for form in result.catalog.latest_forms():
+        if wanted(form.id):
+            outcomes += [run_form_test(form, i) for i in range(len(form.tests))]
+    for rule in result.catalog.rules():
+        if wanted(rule.id):
+            outcomes += [run_rule_test(rule, i, forms) for i in range(len(rule.tests))]
+    return outcomes
