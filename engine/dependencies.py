@@ -103,7 +103,7 @@ def _toposort(b: Builder, index: dict[str, Item], deps: dict[str, set[str]]) -> 
             if pending:
                 nxt = pending.pop(0)
                 if state.get(nxt) == 1:
-                    cycle = path[path.index(nxt) :] + [nxt]
+                    cycle = [*path[path.index(nxt):], nxt]
                     _report_cycle(b, index, cycle)
                     return None
                 if nxt not in state:

@@ -286,7 +286,7 @@ class _Run:
             errors.append(self.coerce_errors[path])
         elif item.type == "repeating_group":
             count = len(value or [])
-            if required and count == 0 or count < item.min_rows:
+            if (required and count == 0) or count < item.min_rows:
                 errors.append(self._error(path, "min_rows" if item.min_rows else "required", min_rows=max(item.min_rows, 1)))
             elif item.max_rows is not None and count > item.max_rows:
                 errors.append(self._error(path, "max_rows", max_rows=item.max_rows))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -10,13 +11,16 @@ from typing import Any
 from engine.compiler import Builder, PackContext, check_namespace
 from engine.dependencies import build_graph
 from engine.diagnostics import Diagnostic, did_you_mean
-from engine.expressions import CONTEXT_NAMES, RESERVED_NAMES
+from engine.expressions import CONTEXT_NAMES
 from engine.model import Coding, Constraint, Form, FormTest, GridRow, Item, Option, Text
 from engine.reader import SourceDocument, pointer_join
 from engine.types import TYPES, ValueProblem, allowed_keys, blank
 
 _UCUM = re.compile(r"^(?:\[[A-Za-z_.0-9]+\]|[A-Za-z%'{}0-9./()*^+-]+)+$")
 ROW_CONTAINERS = ("repeating_group", "grid")
+#: item ids that would shadow a name of the expression language (functions may share a
+#: name with an item: `bmi(weight, height)` calls the function, `bmi` reads the item)
+RESERVED_IDS = CONTEXT_NAMES | frozenset(keyword.kwlist) | {"true", "false", "null", "none"}
 
 
 def compile_form(doc: SourceDocument, ctx: PackContext) -> tuple[Form | None, list[Diagnostic]]:
@@ -86,7 +90,7 @@ def _item(b: Builder, raw: dict[str, Any], ptr: str, parent: str | None, names: 
     for key in raw:
         if key not in allowed_keys(type_name):
             b.report("FORM003", f"key '{key}' is not valid for a {type_name} item ('{item_id}')", pointer_join(ptr, key), _key_hint(key, type_name), key=True)
-    if item_id in RESERVED_NAMES:
+    if item_id in RESERVED_IDS:
         b.report("FORM014", f"item id '{item_id}' is a reserved name of the expression language", ptr + "/id", f"rename it, e.g. '{item_id}_value'")
     children_raw = raw.get("items") or []
     child_names = names

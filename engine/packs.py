@@ -89,7 +89,7 @@ def read_manifest(path: Path) -> tuple[Pack | None, list[Diagnostic]]:
     if kind is None:
         return None, diagnostics
     if kind != "pack":
-        return None, diagnostics + [make("PACK001", f"{MANIFEST} declares a {kind}, not a pack", doc.locate("/schema"), pointer="/schema", hint="use `schema: cliniform/pack@1`")]
+        return None, [*diagnostics, make("PACK001", f"{MANIFEST} declares a {kind}, not a pack", doc.locate("/schema"), pointer="/schema", hint="use `schema: cliniform/pack@1`")]
     diagnostics += check_structure(doc)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
@@ -179,7 +179,7 @@ def order_packs(packs: list[Pack]) -> tuple[list[Pack], list[Diagnostic]]:
         if state.get(pid) == 2:
             return
         if state.get(pid) == 1:
-            cycle = trail[trail.index(pid):] + [pid]
+            cycle = [*trail[trail.index(pid):], pid]
             diagnostics.append(make("PACK005", "pack dependency cycle: " + " -> ".join(cycle), Location(pack.manifest.path, 1, 1), hint="remove one of the `requires` entries"))
             return
         state[pid] = 1
@@ -190,7 +190,7 @@ def order_packs(packs: list[Pack]) -> tuple[list[Pack], list[Diagnostic]]:
                 continue
             if check_range(spec) is None and not satisfies(other.manifest.version, spec):
                 diagnostics.append(make("PACK004", f"pack '{pid}' requires {dep} {spec}, but {dep} {other.manifest.version} is installed", loc(pack, dep), pointer=f"/requires/packs/{dep}", hint=f"install a version of {dep} matching {spec}, or change the range"))
-            visit(other, trail + [pid])
+            visit(other, [*trail, pid])
         state[pid] = 2
         ordered.append(pack)
 
