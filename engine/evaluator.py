@@ -129,7 +129,15 @@ class _Run:
             self.coerce_errors[path] = ItemError(path, problem.code, message(problem.code, self.locale, problem.params))
             return None
 
+    @staticmethod
+    def _purge(prefix: str, *maps: dict[str, Any]) -> None:
+        """Forget per-row state of a container whose rows are being rebuilt."""
+        for mapping in maps:
+            for path in [p for p in mapping if p.startswith(prefix)]:
+                del mapping[path]
+
     def coerce_container(self, item: Item) -> None:
+        self._purge(item.id + "[", self.coerce_errors)
         raw = self.raw.get(item.id)
         cells = _cells(item)
         if item.type == "repeating_group":
@@ -184,6 +192,9 @@ class _Run:
         if item.type == "group":
             return
         if item.type in ROW_CONTAINERS:
+            self._purge(item.id + "[", self.visible, self.errors)
+            self.required = {p for p in self.required if not p.startswith(item.id + "[")}
+            self.calculated = {p for p in self.calculated if not p.startswith(item.id + "[")}
             coerced = self.coerced.get(item.id)
             # a copy: calculated and cleared cells must never overwrite what was entered
             value: Any = [dict(r) for r in coerced or []] if item.type == "repeating_group" else {k: dict(v) for k, v in (coerced or {}).items()}

@@ -154,6 +154,10 @@ def _options(b: Builder, raw: dict[str, Any], ptr: str) -> tuple[Option, ...]:
 def _check_item(b: Builder, raw: dict[str, Any], item: Item, ptr: str) -> None:
     """Type sanity of one item's keys and values."""
     kind = TYPES[item.type]
+    if "label" not in raw and (kind.is_input or kind.is_container) and item.type != "group":
+        b.report("SCHEMA002", f"{item.type} item '{item.id}' has no label", ptr, "add `label: {en: ..., ar: ...}`")
+    if item.type == "display" and "text" not in raw and "label" not in raw:
+        b.report("SCHEMA002", f"display item '{item.id}' has no text", ptr, "add `text: {en: ..., ar: ...}`")
     if item.calculate is not None and ("required" in raw or "default" in raw or "required_when" in raw):
         key = next(k for k in ("required", "default", "required_when") if k in raw)
         b.report("FORM011", f"calculated item '{item.id}' cannot also have '{key}'", f"{ptr}/{key}", f"remove `{key}`: the value comes from `calculate`", key=True)
@@ -178,9 +182,12 @@ def _check_item(b: Builder, raw: dict[str, Any], item: Item, ptr: str) -> None:
         if not codes or len(set(codes)) != len(codes):
             dup = next((c for c in codes if codes.count(c) > 1), None)
             b.report("FORM012", f"grid '{item.id}' " + (f"repeats row code '{dup}'" if dup else "has no rows"), f"{ptr}/rows" if codes else ptr, "list each row once under `rows:` with a unique code")
-    if item.type == "repeating_group":
-        if item.max_rows is not None and item.min_rows > item.max_rows:
-            b.report("FORM013", f"min_rows ({item.min_rows}) is greater than max_rows ({item.max_rows}) in '{item.id}'", f"{ptr}/min_rows", "lower min_rows or raise max_rows")
+    if item.type == "repeating_group" and item.max_rows is not None and item.min_rows > item.max_rows:
+        b.report("FORM013", f"min_rows ({item.min_rows}) is greater than max_rows ({item.max_rows}) in '{item.id}'", f"{ptr}/min_rows", "lower min_rows or raise max_rows")
+    if item.type in ROW_CONTAINERS:
+        nested = next((c for c in _walk(item.children) if c.type in ROW_CONTAINERS), None)
+        if nested is not None:
+            b.report("FORM013", f"{nested.type} '{nested.id}' is inside {item.type} '{item.id}'; rows cannot hold rows", nested.pointer + "/type", "move it out, or make it a plain group")
     if "previous_value" in raw and not kind.is_input:
         b.report("FORM015", f"previous_value is not valid on {item.type} item '{item.id}'", f"{ptr}/previous_value", "only input items can offer their previous value", key=True)
     if "default" in raw and kind.coerce is not None and not blank(raw["default"]):
@@ -188,6 +195,14 @@ def _check_item(b: Builder, raw: dict[str, Any], item: Item, ptr: str) -> None:
             kind.coerce(raw["default"], item)
         except ValueProblem as problem:
             b.report("FORM008", f"default of '{item.id}' does not fit a {item.type} item ({problem.code})", f"{ptr}/default", "give a value of the item's type" + (", one of the option codes" if item.options else ""))
+
+
+def _walk(items: tuple[Item, ...]) -> list[Item]:
+    found: list[Item] = []
+    for item in items:
+        found.append(item)
+        found.extend(_walk(item.children))
+    return found
 
 
 def _bound(b: Builder, item: Item, key: str, bound: type | None, ptr: str) -> Any:
