@@ -11,6 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, relevance
 
@@ -54,6 +55,16 @@ def kind_of(doc: SourceDocument) -> tuple[str | None, list[Diagnostic]]:
     return KINDS[schema_id][0], []
 
 
+@cache
+def fast_validator_for(schema_id: str) -> Any:
+    """The same schema compiled to Python code: ~40x faster, but stops at the first error.
+
+    Valid documents (the common case) take this path; an invalid one is re-checked with
+    jsonschema to collect every error with its location. A test keeps the two in step.
+    """
+    return fastjsonschema.compile(schema_for(schema_id))
+
+
 def _pointer(path: Any) -> str:
     pointer = ""
     for token in path:
@@ -73,6 +84,11 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
 def check_structure(doc: SourceDocument) -> list[Diagnostic]:
     """Every structural problem of ``doc`` against its kind's JSON Schema."""
     schema_id = doc.data["schema"]
+    try:
+        fast_validator_for(schema_id)(doc.data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     validator = validator_for(schema_id)
     errors = sorted(validator.iter_errors(doc.data), key=relevance)
     diagnostics: list[Diagnostic] = []
