@@ -247,7 +247,7 @@ class _Run:
     def _coerced_cell(self, container: Item, key: Any, item_id: str) -> Any:
         source = self.coerced.get(container.id)
         try:
-            return source[key].get(item_id) if source is not None else None  # type: ignore[index]
+            return source[key].get(item_id) if source is not None else None
         except (IndexError, KeyError):
             return None
 
@@ -272,7 +272,7 @@ class _Run:
             if item.type != "group":
                 self._check_path(item, item.id, self.values.get(item.id), self.env)
             return
-        rows = self.values.get(container.id) or ([] if container.type == "repeating_group" else {})
+        rows: Any = self.values.get(container.id) or ([] if container.type == "repeating_group" else {})
         keyed = enumerate(rows) if container.type == "repeating_group" else rows.items()
         for key, row in keyed:
             path = f"{container.id}[{key}].{item.id}"
@@ -393,7 +393,7 @@ def _env_value(value: Any, item: Item) -> Any:
     if item.type == "quantity" and isinstance(value, dict):
         number = value.get("value")
         unit = value.get("unit") or item.unit
-        if item.unit and unit != item.unit and number is not None:
+        if item.unit and unit and unit != item.unit and number is not None:
             return convert(number, unit, item.unit)
         return number
     return value

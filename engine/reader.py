@@ -191,10 +191,11 @@ class _Builder:
     @staticmethod
     def _scalar(node: yaml.Node) -> Any:
         value: str = node.value
+        style = getattr(node, "style", None)
         tag = node.tag
-        if node.style in ("'", '"') or tag == "tag:yaml.org,2002:str":
+        if style in ("'", '"') or tag == "tag:yaml.org,2002:str":
             return value
-        if node.style in ("|", ">"):
+        if style in ("|", ">"):
             return value
         if _NULL.match(value):
             return None

@@ -31,7 +31,7 @@ KINDS: dict[str, tuple[str, str]] = {
 def schema_for(schema_id: str) -> dict[str, Any]:
     filename = KINDS[schema_id][1]
     text = resources.files("engine").joinpath("schemas", filename).read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 @cache
@@ -106,6 +106,7 @@ _TEXT_HINT = "write text as a string or as a map of languages, e.g. {en: Weight,
 
 
 def _to_diagnostic(doc: SourceDocument, error: ValidationError) -> Diagnostic:
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     pointer = _pointer(error.absolute_path)
     loc = doc.locate(pointer)
     v = error.validator
@@ -114,18 +115,18 @@ def _to_diagnostic(doc: SourceDocument, error: ValidationError) -> Diagnostic:
         missing = str(error.message).split("'")[1] if "'" in str(error.message) else "?"
         return make("SCHEMA002", f"missing required key '{missing}'", loc, pointer=pointer, hint=f"add `{missing}:` here")
     if v == "additionalProperties":
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         extras = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
         key = extras[0] if extras else "?"
         child = pointer_join(pointer, key)
         hint = did_you_mean(key, allowed) or "remove it; allowed keys: " + ", ".join(sorted(allowed))
         return make("SCHEMA003", f"unknown key '{key}'", doc.key_location(child), pointer=child, hint=hint)
     if v == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(str(v) for v in error.validator_value)  # type: ignore[union-attr]
         found = type(error.instance).__name__.replace("dict", "mapping").replace("list", "list").replace("str", "string").replace("NoneType", "nothing")
         return make("SCHEMA004", f"'{last}' should be {_article(expected)}, not {_article(found)}", loc, pointer=pointer, hint=f"write a {expected} value here")
     if v in ("oneOf", "anyOf"):
-        if "/$defs/text" in json.dumps(error.schema) or error.schema.get("description", "").startswith("Text shown"):
+        if "/$defs/text" in json.dumps(schema) or str(schema.get("description", "")).startswith("Text shown"):
             return make("SCHEMA004", f"'{last}' is not valid text", loc, pointer=pointer, hint=_TEXT_HINT)
         return make("SCHEMA007", f"'{last}' does not have an accepted shape", loc, pointer=pointer, hint="see docs/definitions.md for the accepted forms of this key")
     if v == "pattern" and pointer == "/id":
@@ -137,7 +138,7 @@ def _to_diagnostic(doc: SourceDocument, error: ValidationError) -> Diagnostic:
     if v == "const" and pointer == "/schema":
         return make("SCHEMA001", f"schema '{error.instance}' does not match this kind", loc, pointer=pointer)
     if v in ("enum", "const", "pattern", "propertyNames", "uniqueItems"):
-        allowed_values = error.validator_value if v == "enum" else None
+        allowed_values: Any = error.validator_value if v == "enum" else None
         hint = ""
         if allowed_values:
             hint = did_you_mean(str(error.instance), [str(a) for a in allowed_values]) or "allowed: " + ", ".join(str(a) for a in allowed_values)
