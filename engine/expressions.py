@@ -117,7 +117,13 @@ _FORBIDDEN: dict[type, tuple[str, str]] = {
     ast.Slice: ("slices are not part of the language", ""),
 }  # fmt: skip
 _ALLOWED_OPS = frozenset(OPERATORS)
-_SINGLETONS = (None, True, False)
+
+
+def _singleton(node: ast.AST) -> bool:
+    """null, true or false, the only values `is` may compare with."""
+    if isinstance(node, ast.Name):
+        return node.id in CONSTANT_NAMES
+    return isinstance(node, ast.Constant) and (node.value is None or type(node.value) is bool)
 
 
 class _Checker:
@@ -181,7 +187,7 @@ class _Checker:
     def check_Compare(self, node: ast.Compare) -> list[ast.AST]:
         left = node.left
         for op, right in zip(node.ops, node.comparators, strict=True):
-            if isinstance(op, ast.Is | ast.IsNot) and not any(isinstance(n, ast.Constant) and n.value in _SINGLETONS and type(n.value) in (bool, type(None)) for n in (left, right)):
+            if isinstance(op, ast.Is | ast.IsNot) and not (_singleton(left) or _singleton(right)):
                 self.report("EXPR004", "'is' only compares with null, true or false", node, "use == to compare values")
             left = right
         return [node.left, *node.comparators]
