@@ -30,6 +30,7 @@ run: $(STAMP)    ## install, migrate, seed a demo clinic and serve on http://127
 
 test: $(STAMP) system-deps  ## install what the tests need and run the whole suite
 	$(VENV)/bin/cliniform check form_definitions workflows rules specialties
+	$(VENV)/bin/cliniform test
 	$(PY) -m pytest -q
 
 check: $(STAMP)  ## check every shipped definition
