@@ -1,0 +1,172 @@
+"""Decision support at run time: rules -> CDS Hooks-shaped cards.
+
+Rules run on the one evaluator's values: live while a form is filled (the rules that
+apply to that form), when the chart opens (`patient-view`) and when a medication is being
+ordered (`order-select`). The chart context has stable names, documented in
+docs/definitions.md: `patient`, `allergies`, `medications`, `problems`, `observations`,
+`order`, plus the answers of the form by item id (and as `answers`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.catalog import Catalog
+from engine.evaluation import Evaluation, _patient
+from engine.expressions import Record, RecordList
+from engine.model import Rule
+from engine.rules import fires, render_summary
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class ChartContext:
+    """What the chart knows about the patient, as plain data (from the store or FHIR)."""
+
+    patient: Mapping[str, Any] = field(default_factory=dict)
+    allergies: Sequence[Mapping[str, Any]] = ()
+    medications: Sequence[Mapping[str, Any]] = ()
+    problems: Sequence[Mapping[str, Any]] = ()
+    #: latest observations: {system, code, value, unit, date}
+    observations: Sequence[Mapping[str, Any]] = ()
+    #: medications being ordered (order-select)
+    order: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A CDS Hooks card, rendered in one language."""
+
+    uuid: str
+    rule_id: str
+    rule_version: str
+    severity: str
+    summary: str
+    detail: str
+    source_label: str
+    source_url: str
+    suggestions: tuple[str, ...]
+    override_reasons: tuple[tuple[str, str], ...]
+    #: SHA-256 of the values the rule read: an acknowledged card stays quiet until it changes
+    inputs_hash: str
+
+    def as_cds_hooks(self) -> dict[str, Any]:
+        card: dict[str, Any] = {
+            "uuid": self.uuid,
+            "summary": self.summary,
+            "indicator": self.severity,
+            "source": {"label": self.source_label or self.rule_id, **({"url": self.source_url} if self.source_url else {})},
+        }
+        if self.detail:
+            card["detail"] = self.detail
+        if self.suggestions:
+            card["suggestions"] = [{"label": s, "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.uuid}/{i}"))} for i, s in enumerate(self.suggestions)]
+        if self.override_reasons:
+            card["overrideReasons"] = [{"code": c, "system": "https://cliniform.dev/override-reason", "display": d} for c, d in self.override_reasons]
+        return card
+
+
+def _records(rows: Iterable[Mapping[str, Any]]) -> RecordList:
+    return RecordList([Record(dict(r)) for r in rows])
+
+
+def chart_env(chart: ChartContext) -> dict[str, Any]:
+    return {
+        "patient": Record(_patient(chart.patient)),
+        "encounter": Record({}),
+        "allergies": _records(chart.allergies),
+        "medications": _records(chart.medications),
+        "problems": _records(chart.problems),
+        "observations": _records(chart.observations),
+        "order": _records(chart.order),
+    }
+
+
+def form_env(evaluation: Evaluation, chart: ChartContext) -> dict[str, Any]:
+    env = chart_env(chart)
+    answers = {k: v for k, v in evaluation._env.items() if k in evaluation.form.index}
+    env.update(answers)
+    env["answers"] = Record(answers)
+    env["patient"] = evaluation._env.get("patient", env["patient"])
+    return env
+
+
+def _fingerprint(value: Any) -> Any:
+    if isinstance(value, Record):
+        return {k: _fingerprint(v) for k, v in sorted(value.as_dict().items())}
+    if isinstance(value, RecordList | list | tuple):
+        return [_fingerprint(v) for v in value]
+    return value if isinstance(value, int | float | str | bool | type(None)) else str(value)
+
+
+def inputs_hash(rule: Rule, env: Mapping[str, Any]) -> str:
+    names = sorted(rule.when.names | {n for e in rule.summary_parts.values() for n in e.names})
+    payload = json.dumps({n: _fingerprint(env.get(n)) for n in names}, sort_keys=True, default=str)
+    return hashlib.sha256(f"{rule.key.id}@{rule.key.version}\n{payload}".encode()).hexdigest()
+
+
+def card_for(rule: Rule, env: Mapping[str, Any], locale: str) -> Card | None:
+    """The rule's card when it fires, else None."""
+    if not fires(rule, env):
+        return None
+    digest = inputs_hash(rule, env)
+    return Card(
+        uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"cliniform:{digest}")),
+        rule_id=rule.key.id,
+        rule_version=rule.key.version,
+        severity=rule.severity,
+        summary=render_summary(rule, env, locale),
+        detail=rule.detail.get(locale) if rule.detail.values else "",
+        source_label=rule.source_label.get(locale) if rule.source_label.values else "",
+        source_url=rule.source_url,
+        suggestions=tuple(s.get(locale) for s in rule.suggestions),
+        override_reasons=tuple((o.code, o.display.get(locale)) for o in rule.override_reasons),
+        inputs_hash=digest,
+    )
+
+
+def run_rules(rules: Iterable[Rule], env: Mapping[str, Any], locale: str) -> list[Card]:
+    """Cards of every firing rule, most severe first."""
+    cards = [c for r in rules if (c := card_for(r, env, locale)) is not None]
+    return sorted(cards, key=lambda c: (SEVERITY_ORDER[c.severity], c.rule_id))
+
+
+def rules_for_form(catalog: Catalog, form_id: str) -> list[Rule]:
+    return [r for r in _latest_rules(catalog) if form_id in r.forms]
+
+
+def rules_for_event(catalog: Catalog, event: str) -> list[Rule]:
+    return [r for r in _latest_rules(catalog) if event in r.events]
+
+
+def _latest_rules(catalog: Catalog) -> list[Rule]:
+    latest: dict[str, Rule] = {}
+    for rule in catalog.rules():
+        found = catalog.get("rule", rule.id)
+        if isinstance(found, Rule):
+            latest[rule.id] = found
+    return list(latest.values())
+
+
+def form_cards(catalog: Catalog, evaluation: Evaluation, chart: ChartContext, locale: str = "en") -> list[Card]:
+    """Cards for a form being filled: the rules that apply to it, on its current answers."""
+    return run_rules(rules_for_form(catalog, evaluation.form.id), form_env(evaluation, chart), locale)
+
+
+def event_cards(catalog: Catalog, event: str, chart: ChartContext, locale: str = "en") -> list[Card]:
+    """Cards for a chart event: patient-view or order-select."""
+    return run_rules(rules_for_event(catalog, event), chart_env(chart), locale)
+
+
+def affected_rules(rules: Iterable[Rule], changed: Iterable[str], dependents: Mapping[str, frozenset[str]]) -> list[Rule]:
+    """The rules to re-run after ``changed`` items changed (directly or through calculations)."""
+    touched = set(changed)
+    for item_id in list(touched):
+        touched |= dependents.get(item_id, frozenset())
+    return [r for r in rules if r.when.names & touched or any(e.names & touched for e in r.summary_parts.values())]
