@@ -91,6 +91,8 @@ def _problem(error: Exception) -> EvaluationProblem:
         return EvaluationProblem("EVAL002", "the expression is too complex to evaluate")
     if isinstance(error, ZeroDivisionError):
         return EvaluationProblem("EVAL001", "division by zero")
+    if isinstance(error, OverflowError):
+        return EvaluationProblem("EVAL001", "a number grew too large to compute")
     text = str(error) or type(error).__name__
     if len(text) > 200:
         text = text[:200] + "..."
