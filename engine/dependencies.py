@@ -33,6 +33,8 @@ def _descendants(item: Item) -> set[str]:
 def build_graph(b: Builder, index: dict[str, Item]) -> Graph | None:
     """Order items dependencies-first; report cycles (EXPR006). None when cyclic."""
     reach = {item_id: {item_id} | _descendants(item) for item_id, item in index.items()}
+    # `score.x` depends on every scored choice item (coarse, but never misses one)
+    reach["score"] = {item_id for item_id, item in index.items() if any(o.score is not None for o in item.options)}
 
     def resolve(names: frozenset[str]) -> set[str]:
         found: set[str] = set()

@@ -52,6 +52,7 @@ class _Run(Validation):
         self.env: dict[str, Any] = {
             "patient": Record(_patient(context.patient)),
             "encounter": Record(dict(context.encounter)),
+            "score": Record({}),
         }
 
     # -- expressions ----------------------------------------------------------------------
@@ -162,6 +163,10 @@ class _Run(Validation):
             value = None
         self.values[item.id] = value
         env[item.id] = _env_value(value, item)
+        if item.options and any(o.score is not None for o in item.options):
+            scores = env["score"].as_dict()
+            scores[item.id] = _score(item, value)
+            env["score"] = Record(scores)
 
     def _step_cells(self, container: Item, item: Item, only_row: str | None) -> None:
         rows = self.values.get(container.id)
@@ -221,6 +226,19 @@ class _Run(Validation):
             calculated=frozenset(self.calculated), errors=self.errors, issues=tuple(self.issues),
             _coerced=self.coerced, _coerce_errors=self.coerce_errors, _env=self.env,
         )
+
+
+def _score(item: Item, value: Any) -> float | int | None:
+    """The score of the chosen option (the sum for multiple choice); None when unanswered."""
+    if value is None or value == []:
+        return None
+    total: float | int = 0
+    for code in value if isinstance(value, list) else [value]:
+        option = item.option(str(code))
+        if option is None or option.score is None:
+            return None
+        total += option.score
+    return total
 
 
 def evaluate(form: Form, raw: Mapping[str, Any], context: Context | None = None, locale: str = "en") -> Evaluation:

@@ -20,7 +20,9 @@ _UCUM = re.compile(r"^(?:\[[A-Za-z_.0-9]+\]|[A-Za-z%'{}0-9./()*^+-]+)+$")
 ROW_CONTAINERS = ("repeating_group", "grid")
 #: item ids that would shadow a name of the expression language (functions may share a
 #: name with an item: `bmi(weight, height)` calls the function, `bmi` reads the item)
-RESERVED_IDS = CONTEXT_NAMES | frozenset(keyword.kwlist) | {"true", "false", "null", "none"}
+#: `score.<item>` reads the score of the option chosen in a scored choice item
+FORM_NAMES = CONTEXT_NAMES | {"score"}
+RESERVED_IDS = FORM_NAMES | frozenset(keyword.kwlist) | {"true", "false", "null", "none"}
 
 
 def compile_form(doc: SourceDocument, ctx: PackContext) -> tuple[Form | None, list[Diagnostic]]:
@@ -72,7 +74,7 @@ def top_level_names(raw_items: list[Any]) -> frozenset[str]:
     """Names visible to top-level expressions: items outside rows, group ids, context."""
     names: set[str] = set()
     _collect(raw_items, names)
-    return frozenset(names) | CONTEXT_NAMES
+    return frozenset(names) | FORM_NAMES
 
 
 def _codings(value: Any) -> tuple[Coding, ...]:
