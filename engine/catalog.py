@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine.diagnostics import Diagnostic, make
-from engine.model import Definition, DefinitionKey, Form, PackManifest, Rule, Workflow
+from engine.model import Definition, DefinitionKey, Form, PackManifest, Rule, ValueSet, Workflow
 from engine.reader import SourceDocument
 from engine.versions import parse_version
 
@@ -53,6 +53,11 @@ class Catalog:
 
     def workflows(self) -> list[Workflow]:
         return [d for d in self._by_key.values() if isinstance(d, Workflow)]
+
+    def valuesets(self) -> list[ValueSet]:
+        """The latest version of every value set."""
+        ids = {i for (k, i, _) in self._by_key if k == "valueset"}
+        return [v for i in sorted(ids) if isinstance(v := self.get("valueset", i), ValueSet)]
 
     def keys(self) -> list[DefinitionKey]:
         return [d.key for d in self._by_key.values()]

@@ -21,6 +21,7 @@ from engine.evaluation import Evaluation, _patient
 from engine.expressions import Record, RecordList
 from engine.model import Rule
 from engine.rules import fires, render_summary
+from engine.valuesets import Classifier
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -76,20 +77,25 @@ def _records(rows: Iterable[Mapping[str, Any]]) -> RecordList:
     return RecordList([Record(dict(r)) for r in rows])
 
 
-def chart_env(chart: ChartContext) -> dict[str, Any]:
+def chart_env(chart: ChartContext, classifier: Classifier | None = None) -> dict[str, Any]:
+    """The chart's names for rules; coded records get `classes` from the value sets."""
+
+    def classified(rows: Sequence[Mapping[str, Any]]) -> RecordList:
+        return _records(classifier.annotate(r) for r in rows) if classifier else _records(rows)
+
     return {
         "patient": Record(_patient(chart.patient)),
         "encounter": Record({}),
-        "allergies": _records(chart.allergies),
-        "medications": _records(chart.medications),
-        "problems": _records(chart.problems),
+        "allergies": classified(chart.allergies),
+        "medications": classified(chart.medications),
+        "problems": classified(chart.problems),
         "observations": _records(chart.observations),
-        "order": _records(chart.order),
+        "order": classified(chart.order),
     }
 
 
-def form_env(evaluation: Evaluation, chart: ChartContext) -> dict[str, Any]:
-    env = chart_env(chart)
+def form_env(evaluation: Evaluation, chart: ChartContext, classifier: Classifier | None = None) -> dict[str, Any]:
+    env = chart_env(chart, classifier)
     answers = {k: v for k, v in evaluation._env.items() if k in evaluation.form.index}
     env.update(answers)
     env["answers"] = Record(answers)
@@ -156,12 +162,12 @@ def _latest_rules(catalog: Catalog) -> list[Rule]:
 
 def form_cards(catalog: Catalog, evaluation: Evaluation, chart: ChartContext, locale: str = "en") -> list[Card]:
     """Cards for a form being filled: the rules that apply to it, on its current answers."""
-    return run_rules(rules_for_form(catalog, evaluation.form.id), form_env(evaluation, chart), locale)
+    return run_rules(rules_for_form(catalog, evaluation.form.id), form_env(evaluation, chart, Classifier(catalog.valuesets())), locale)
 
 
 def event_cards(catalog: Catalog, event: str, chart: ChartContext, locale: str = "en") -> list[Card]:
     """Cards for a chart event: patient-view or order-select."""
-    return run_rules(rules_for_event(catalog, event), chart_env(chart), locale)
+    return run_rules(rules_for_event(catalog, event), chart_env(chart, Classifier(catalog.valuesets())), locale)
 
 
 def affected_rules(rules: Iterable[Rule], changed: Iterable[str], dependents: Mapping[str, frozenset[str]]) -> list[Rule]:

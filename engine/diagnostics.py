@@ -145,6 +145,8 @@ CATALOGUE: dict[str, CodeInfo] = {
     "WF003": _e("unreachable state", "No transition leads to this state from the initial state."),
     "WF004": _e("bad duration", "`valid_for` must be an ISO 8601 duration such as P1Y or P30D."),
     "WF005": _e("duplicate state or action", "State names and transition actions are unique."),
+    # -- value sets ------------------------------------------------------------------------
+    "VS001": _e("duplicate class", "A value set declares the same class code twice."),
     # -- packs -----------------------------------------------------------------------------
     "PACK001": _e("pack manifest missing", "A pack folder needs a pack.yaml."),
     "PACK002": _e("pack id does not match folder", "A pack's id is its folder name."),

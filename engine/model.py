@@ -267,4 +267,28 @@ class PackManifest:
     content_hash: str = ""
 
 
-Definition = Form | Rule | Workflow
+@dataclass(frozen=True, slots=True)
+class ConceptClass:
+    code: str
+    display: Text
+    members: tuple[Coding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSet:
+    """Concept classes: which codes belong to which class (e.g. drugs to drug classes)."""
+
+    key: DefinitionKey
+    title: Text
+    path: str
+    source_text: str
+    classes: tuple[ConceptClass, ...]
+    source_label: Text = NO_TEXT
+    source_url: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.key.id
+
+
+Definition = Form | Rule | Workflow | ValueSet

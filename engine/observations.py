@@ -60,6 +60,8 @@ def _rows(item: Item, path: str, value: Any) -> Iterator[ObservationRow]:
     base: dict[str, Any] = {"item_path": path, "code_system": system, "code": code}
     if item.type == "quantity" and isinstance(value, dict):
         number, unit = value.get("value"), value.get("unit") or item.unit
+        if not isinstance(number, int | float):
+            return
         if item.unit and unit and unit != item.unit:
             converted = convert(number, unit, item.unit)
             number, unit = (converted, item.unit) if converted is not None else (number, unit)

@@ -26,6 +26,7 @@ from engine.model import Form, PackManifest, Rule, Text, Workflow
 from engine.reader import SourceDocument, read_file
 from engine.rules import compile_rule
 from engine.schema import check_structure, kind_of
+from engine.valuesets import compile_valueset
 from engine.versions import check_range, satisfies
 from engine.workflows import compile_workflow
 
@@ -267,6 +268,11 @@ def _compile_all(staged: list[tuple[str, SourceDocument, PackContext]], catalog:
             diagnostics += diags
             if form is not None:
                 diagnostics += catalog.add(form, doc)
+        elif kind == "valueset":
+            valueset, diags = compile_valueset(doc, ctx)
+            diagnostics += diags
+            if valueset is not None:
+                diagnostics += catalog.add(valueset, doc)
     forms: dict[str, Form] = {f.id: f for f in catalog.latest_forms()}
     for kind, doc, ctx in staged:
         if kind in ("rule", "workflow"):

@@ -24,6 +24,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "cliniform/rule@1": ("rule", "rule-1.json"),
     "cliniform/workflow@1": ("workflow", "workflow-1.json"),
     "cliniform/pack@1": ("pack", "pack-1.json"),
+    "cliniform/valueset@1": ("valueset", "valueset-1.json"),
 }
 
 
@@ -121,6 +122,8 @@ def _to_diagnostic(doc: SourceDocument, error: ValidationError) -> Diagnostic:
         child = pointer_join(pointer, key)
         hint = did_you_mean(key, allowed) or "remove it; allowed keys: " + ", ".join(sorted(allowed))
         return make("SCHEMA003", f"unknown key '{key}'", doc.key_location(child), pointer=child, hint=hint)
+    if v == "type" and error.instance is None:
+        return make("SCHEMA004", f"'{last}' has no value", loc, pointer=pointer, hint="give it a value; inside {...} or [...] quote any text that contains a comma or a colon")
     if v == "type":
         expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(str(v) for v in error.validator_value)  # type: ignore[union-attr]
         found = type(error.instance).__name__.replace("dict", "mapping").replace("list", "list").replace("str", "string").replace("NoneType", "nothing")
