@@ -35,6 +35,11 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every migration this code knows (a database at any of them can be upgraded)."""
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def _engine(target: Engine | Database) -> Engine:
     return target.engine if isinstance(target, Database) else target
 
