@@ -8,6 +8,7 @@ forms, a workflow's form) are resolved by engine.packs once every form is compil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -40,6 +41,9 @@ class Builder:
         self.doc = doc
         self.ctx = ctx
         self.diagnostics: list[Diagnostic] = []
+        #: cells of repeating groups and grids -> (container id, container type); a name
+        #: from here used outside its rows is EXPR008 rather than an unknown name
+        self.row_scoped: dict[str, tuple[str, str]] = {}
 
     def report(self, code: str, message: str, pointer: str, hint: str = "", *, key: bool = False, location: Location | None = None) -> None:
         loc = location or (self.doc.key_location(pointer) if key else self.doc.locate(pointer))
@@ -79,7 +83,15 @@ class Builder:
         try:
             return compile_expression(source, known_names=known_names)
         except ExpressionProblem as problem:
-            self.report(problem.code, problem.message, pointer, problem.hint, location=self._column(pointer, source, problem.offset))
+            code, message, hint = problem.code, problem.message, problem.hint
+            name = re.match(r"[A-Za-z_][A-Za-z0-9_]*", source[problem.offset :]) if code == "EXPR002" else None
+            if name is not None and name.group() in self.row_scoped:
+                cell = name.group()
+                container, kind = self.row_scoped[cell]
+                code = "EXPR008"
+                message = f"'{cell}' is a column of {kind} '{container}' and only has a value inside its rows"
+                hint = f"outside the rows use {container}.{cell} (every row's value), e.g. sum({container}.{cell})" if kind == "repeating_group" else f"outside the grid use cell({container}, 'ROW', '{cell}') or column({container}, '{cell}')"
+            self.report(code, message, pointer, hint, location=self._column(pointer, source, problem.offset))
             return None
 
     def _column(self, pointer: str, source: str, offset: int) -> Location:

@@ -32,6 +32,7 @@ def compile_form(doc: SourceDocument, ctx: PackContext) -> tuple[Form | None, li
     check_namespace(b, str(data["id"]))
     raw_items = data["items"]
     names = top_level_names(raw_items)
+    _row_cells(raw_items, b.row_scoped)
     items = tuple(_item(b, raw, pointer_join("/items", i), None, names) for i, raw in enumerate(raw_items))
     index: dict[str, Item] = {}
     _index(b, items, index)
@@ -68,6 +69,20 @@ def _collect(items: Any, into: set[str]) -> None:
             into.add(raw["id"])
         if raw.get("type") not in ROW_CONTAINERS:
             _collect(raw.get("items"), into)
+
+
+def _row_cells(items: Any, into: dict[str, tuple[str, str]]) -> None:
+    """The cells of every repeating group and grid -> (container id, container type)."""
+    for raw in items if isinstance(items, list) else ():
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            continue
+        if raw.get("type") in ROW_CONTAINERS:
+            cells: set[str] = set()
+            _collect(raw.get("items"), cells)
+            for cell in cells:
+                into.setdefault(cell, (raw["id"], str(raw["type"])))
+        else:
+            _row_cells(raw.get("items"), into)
 
 
 def top_level_names(raw_items: list[Any]) -> frozenset[str]:
