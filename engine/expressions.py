@@ -1,11 +1,12 @@
 """The expression language: parse once, check, evaluate safely.
 
 An expression (``bmi(weight, height)``, ``systolic >= 180 or diastolic >= 120``) is parsed
-with ``ast.parse(mode='eval')`` when its definition is compiled, checked against a
-whitelist of syntax (see `_check`), and turned into a tree of closures that apply the
-guarded operators of `engine.sandbox` and the functions of `engine.functions`. simpleeval,
-the customer's evaluator of record, runs the same tree through the same operators as the
-reference path (`reference_evaluate`); the conformance suite checks that both agree.
+with ``ast.parse(mode='eval')`` when its definition is compiled and checked against a
+whitelist of syntax (`_Checker`). `engine.expression_runtime` turns the checked tree into
+closures over the guarded operators of `engine.sandbox` and the functions of
+`engine.functions`; simpleeval, the customer's evaluator of record, runs the same tree
+through the same operators as the reference path (`reference_evaluate`), and the
+conformance, sandbox and property tests check that both agree.
 
 Problems found at definition time raise `ExpressionProblem` (EXPR001..EXPR007); problems at
 run time raise `EvaluationProblem` (EVAL001 error, EVAL002 limit) and nothing else.
@@ -20,9 +21,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import simpleeval
-
 from engine.diagnostics import did_you_mean
+from engine.expression_runtime import as_problem, build, reference_run
 from engine.functions import FUNCTION_NAMES, LIBRARY
 from engine.sandbox import (
     MAX_DEPTH,
@@ -34,9 +34,6 @@ from engine.sandbox import (
     EvaluationProblem,
     Record,
     RecordList,
-    attribute,
-    bounded,
-    make_list,
 )
 
 __all__ = [
@@ -81,22 +78,7 @@ class Expression:
         try:
             return self.run(env)
         except Exception as error:  # evaluate raises EvaluationProblem only
-            raise _problem(error) from None
-
-
-def _problem(error: Exception) -> EvaluationProblem:
-    if isinstance(error, EvaluationProblem):
-        return error
-    if isinstance(error, RecursionError | MemoryError):
-        return EvaluationProblem("EVAL002", "the expression is too complex to evaluate")
-    if isinstance(error, ZeroDivisionError):
-        return EvaluationProblem("EVAL001", "division by zero")
-    if isinstance(error, OverflowError):
-        return EvaluationProblem("EVAL001", "a number grew too large to compute")
-    text = str(error) or type(error).__name__
-    if len(text) > 200:
-        text = text[:200] + "..."
-    return EvaluationProblem("EVAL001", text)
+            raise as_problem(error) from None
 
 
 # -- checking --------------------------------------------------------------------------------
@@ -322,7 +304,7 @@ def compile_expression(source: str, *, known_names: Collection[str] | None = Non
         raise problems[0]
     assert tree is not None and checker is not None
     tree = _Constants().visit(tree)
-    return Expression(source, frozenset(checker.names), frozenset(checker.functions), tree, _closure(tree))
+    return Expression(source, frozenset(checker.names), frozenset(checker.functions), tree, build(tree))
 
 
 class _Constants(ast.NodeTransformer):
@@ -334,117 +316,6 @@ class _Constants(ast.NodeTransformer):
         return node
 
 
-# -- the fast path: a tree of closures ---------------------------------------------------------
-
-Run = Callable[[Mapping[str, Any]], Any]
-
-
-def _closure(node: ast.AST) -> Run:
-    if isinstance(node, ast.Constant):
-        value = node.value
-        return lambda env: value
-    if isinstance(node, ast.Name):
-        name = node.id
-        return lambda env: env.get(name)
-    if isinstance(node, ast.BinOp):
-        return _binary(OPERATORS[type(node.op)], _closure(node.left), _closure(node.right))
-    if isinstance(node, ast.UnaryOp):
-        unary, operand = OPERATORS[type(node.op)], _closure(node.operand)
-        return lambda env: unary(operand(env))
-    if isinstance(node, ast.Compare):
-        return _compare(node)
-    if isinstance(node, ast.BoolOp):
-        return _boolean(isinstance(node.op, ast.And), [_closure(v) for v in node.values])
-    if isinstance(node, ast.IfExp):
-        test, body, orelse = _closure(node.test), _closure(node.body), _closure(node.orelse)
-        return lambda env: body(env) if test(env) else orelse(env)
-    if isinstance(node, ast.Attribute):
-        target, attr = _closure(node.value), node.attr
-        return lambda env: attribute(target(env), attr)
-    if isinstance(node, ast.List | ast.Tuple):
-        elements = [_closure(e) for e in node.elts]
-        return lambda env: make_list([e(env) for e in elements])
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return _call(LIBRARY[node.func.id].impl, [_closure(a) for a in node.args])
-    raise AssertionError(f"unchecked node {type(node).__name__}")  # the checker rejects it
-
-
-def _binary(op: Callable[[Any, Any], Any], left: Run, right: Run) -> Run:
-    return lambda env: op(left(env), right(env))
-
-
-def _compare(node: ast.Compare) -> Run:
-    left = _closure(node.left)
-    pairs = [(OPERATORS[type(op)], _closure(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
-    if len(pairs) == 1:
-        return _binary(pairs[0][0], left, pairs[0][1])
-
-    def chain(env: Mapping[str, Any]) -> Any:
-        right = left(env)
-        result = True
-        for op, comparator in pairs:
-            value, right = right, comparator(env)
-            result = op(value, right)
-            if not result:
-                return result
-        return result
-
-    return chain
-
-
-def _boolean(is_and: bool, values: list[Run]) -> Run:
-    if len(values) == 2:
-        a, b = values
-        return (lambda env: a(env) and b(env)) if is_and else (lambda env: a(env) or b(env))
-
-    def run(env: Mapping[str, Any]) -> Any:
-        result: Any = None
-        for value in values:
-            result = value(env)
-            if (not result) if is_and else result:
-                return result
-        return result
-
-    return run
-
-
-def _call(func: Callable[..., Any], args: list[Run]) -> Run:
-    if not args:
-        return lambda env: bounded(func())
-    if len(args) == 1:
-        (a,) = args
-        return lambda env: bounded(func(a(env)))
-    if len(args) == 2:
-        a, b = args
-        return lambda env: bounded(func(a(env), b(env)))
-    return lambda env: bounded(func(*[a(env) for a in args]))
-
-
-# -- the reference path: simpleeval ----------------------------------------------------------
-
-
-class _ReferenceEval(simpleeval.SimpleEval):
-    """simpleeval with the language's operators, functions, attribute and list rules."""
-
-    def __init__(self, env: Mapping[str, Any]) -> None:
-        functions = {name: spec.impl for name, spec in LIBRARY.items()}
-        super().__init__(operators=dict(OPERATORS), functions=functions, names=lambda node: env.get(node.id))
-        self.nodes[ast.List] = self.nodes[ast.Tuple] = self._eval_sequence
-
-    def _eval_attribute(self, node: ast.Attribute) -> Any:
-        return attribute(self._eval(node.value), node.attr)
-
-    def _eval_call(self, node: ast.Call) -> Any:
-        assert isinstance(node.func, ast.Name)  # the checker allows nothing else
-        return bounded(self.functions[node.func.id](*(self._eval(a) for a in node.args)))
-
-    def _eval_sequence(self, node: ast.List | ast.Tuple) -> list[Any]:
-        return make_list([self._eval(e) for e in node.elts])
-
-
 def reference_evaluate(expression: Expression, env: Mapping[str, Any]) -> Any:
     """Evaluate with simpleeval (slower; the semantic reference for `Expression.evaluate`)."""
-    try:
-        return _ReferenceEval(env).eval(expression.source, previously_parsed=expression.tree)
-    except Exception as error:  # the same contract as Expression.evaluate
-        raise _problem(error) from None
+    return reference_run(expression.tree, expression.source, env)

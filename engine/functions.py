@@ -133,9 +133,6 @@ def date(*args: Any) -> dt.date | None:
 
 # -- numbers ---------------------------------------------------------------------------------
 
-_DECIMAL = Context(prec=250)
-
-
 def round_(x: Any, ndigits: Any = _MISSING_ARG) -> int | float | None:
     """Half away from zero, on the number as written (round(2.675, 2) == 2.68)."""
     if x is None or ndigits is None:
@@ -145,7 +142,7 @@ def round_(x: Any, ndigits: Any = _MISSING_ARG) -> int | float | None:
     if type(places) not in (int, bool) or not -20 <= places <= 20:
         raise ValueError("round() needs a whole number of digits between -20 and 20")
     exact = Decimal(x) if isinstance(x, int) else Decimal(repr(x))
-    result = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_DECIMAL)
+    result = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=Context(prec=250))
     if ndigits is _MISSING_ARG or isinstance(x, int):
         return int(result)
     return float(result)
