@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.diagnostics import Location
+from engine.diagnostics import Diagnostic, Location, make
 from engine.evaluator import Context, evaluate
 from engine.expressions import Record, RecordList
 from engine.model import Form, Rule
@@ -27,9 +27,17 @@ class Outcome:
     passed: bool
     detail: str
     location: Location
+    #: the diagnostic code of a failure (RULE003 for rule tests; form tests have none yet)
+    code: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {"definition": self.definition, "name": self.name, "passed": self.passed, "detail": self.detail, "location": str(self.location)}
+
+    def diagnostic(self) -> Diagnostic | None:
+        """A failed test as a diagnostic at the test's location (None when it passed)."""
+        if self.passed or not self.code:
+            return None
+        return make(self.code, f"test '{self.name}' of {self.definition} fails: {self.detail}", self.location, hint="fix the definition, or the test's expectation if the definition is right")
 
 
 def _same(expected: Any, actual: Any) -> bool:
@@ -110,7 +118,7 @@ def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form]) -> Outcome:
         summary = render_summary(rule, env, "en")
         if summary != test.summary:
             problems.append(f"summary: expected {test.summary!r}, got {summary!r}")
-    return Outcome(f"{rule.id}@{rule.key.version}", test.name, not problems, "; ".join(problems), test.location)
+    return Outcome(f"{rule.id}@{rule.key.version}", test.name, not problems, "; ".join(problems), test.location, "RULE003")
 
 
 def run_tests(result: LoadResult, packs: set[str] | None = None) -> list[Outcome]:

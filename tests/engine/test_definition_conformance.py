@@ -27,7 +27,7 @@ from engine.testing import run_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "tests" / "conformance" / "definitions"
-CASE_KEYS = frozenset({"name", "source", "json", "path", "files", "encoding", "expect", "strict", "notes"})
+CASE_KEYS = frozenset({"name", "source", "json", "path", "files", "encoding", "expect", "strict", "run_tests", "notes"})
 EXPECT_KEYS = frozenset({"code", "line", "col", "file", "severity"})
 
 
@@ -62,6 +62,8 @@ class Case:
     main: str | None
     expect: tuple[Expected, ...]
     strict: bool
+    #: also run the definitions' own `tests:` (a failing rule test is RULE003)
+    run_tests: bool = False
 
     @property
     def is_valid_case(self) -> bool:
@@ -105,7 +107,7 @@ def _case(raw: Any, origin: str) -> Case:
         file = str(entry.get("file") or main or "")
         assert file in files, f"{where}: expected diagnostic names unknown file {file!r}"
         expected.append(Expected(code, line, entry.get("col"), file, entry.get("severity")))
-    return Case(name, origin, files, main, tuple(expected), bool(raw.get("strict", True)))
+    return Case(name, origin, files, main, tuple(expected), bool(raw.get("strict", True)), bool(raw.get("run_tests", False)))
 
 
 def load_cases() -> list[Case]:
@@ -129,7 +131,15 @@ def _in_pack(path: Path, packs: set[Path]) -> bool:
 
 
 def run_case(case: Case, root: Path) -> list[Diagnostic]:
-    return load_case(case, root).diagnostics
+    """Every diagnostic the case produces: loading, plus its own tests when asked."""
+    return produced_by(case, load_case(case, root))
+
+
+def produced_by(case: Case, result: LoadResult) -> list[Diagnostic]:
+    produced = list(result.diagnostics)
+    if case.run_tests:
+        produced += [d for o in run_tests(result) if (d := o.diagnostic()) is not None]
+    return produced
 
 
 def load_case(case: Case, root: Path) -> LoadResult:
@@ -168,7 +178,7 @@ def _ids() -> Iterator[str]:
 @pytest.mark.parametrize("case", CASES, ids=list(_ids()))
 def test_definition_case(case: Case, tmp_path: Path) -> None:
     result = load_case(case, tmp_path)
-    problems = mismatches(case, result.diagnostics, tmp_path)
+    problems = mismatches(case, produced_by(case, result), tmp_path)
     assert not problems, f"{case.origin} {case.name}:\n  " + "\n  ".join(problems)
     if case.is_valid_case:
         # a valid case's own `tests:` (form and rule tests) pass on the one evaluator
