@@ -36,6 +36,7 @@ class Tx:
         action: str,
         entity_type: str,
         entity_id: object = None,
+        /,
         *,
         patient_id: int | None = None,
         **detail: Any,

@@ -42,7 +42,7 @@ class Store:
         self._audit = _AuditRecorder(db, clock)
 
     def record(
-        self, actor: Actor, action: str, entity_type: str, entity_id: object = None, *,
+        self, actor: Actor, action: str, entity_type: str, entity_id: object = None, /, *,
         patient_id: int | None = None, **detail: object,
     ) -> None:
         """Audit an action that happens outside the store (export, print, PDF download)."""
@@ -57,7 +57,7 @@ class Store:
 
 class _AuditRecorder(Service):
     def record(
-        self, actor: Actor, action: str, entity_type: str, entity_id: object = None, *,
+        self, actor: Actor, action: str, entity_type: str, entity_id: object = None, /, *,
         patient_id: int | None = None, **detail: object,
     ) -> None:
         with self._tx(actor) as tx:
