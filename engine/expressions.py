@@ -62,6 +62,9 @@ class ExpressionProblem(Exception):
         self.hint = hint
         self.offset = offset
 
+    def __reduce__(self) -> tuple[type[ExpressionProblem], tuple[str, str, str, int]]:
+        return (type(self), (self.code, self.message, self.hint, self.offset))
+
 
 @dataclass(frozen=True, slots=True)
 class Expression:
@@ -79,6 +82,10 @@ class Expression:
             return self.run(env)
         except Exception as error:  # evaluate raises EvaluationProblem only
             raise as_problem(error) from None
+
+    def __reduce__(self) -> tuple[Callable[[str], Expression], tuple[str]]:
+        # Closures do not pickle; the source does, and compiles to the same tree.
+        return (compile_expression, (self.source,))
 
 
 # -- checking --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from engine.sandbox import MAX_LENGTH, NUMBER_TYPES, Record, RecordList, field, kind
+from engine.sandbox import NUMBER_TYPES, Record, RecordList, field, kind
 
 _MISSING_ARG: Any = object()  # an omitted optional argument (different from a None value)
 _SEQUENCES = (list, tuple, RecordList)
@@ -269,11 +269,11 @@ def len_(x: Any) -> int | None:
 
 
 def lower(x: Any) -> str | None:
-    return None if x is None else _text(x, "lower").lower()[:MAX_LENGTH]
+    return None if x is None else _text(x, "lower").lower()
 
 
 def upper(x: Any) -> str | None:
-    return None if x is None else _text(x, "upper").upper()[:MAX_LENGTH]
+    return None if x is None else _text(x, "upper").upper()
 
 
 def contains(text: Any, part: Any) -> bool:

@@ -5,9 +5,9 @@ paths (the fast closure path in `engine.expressions` and the simpleeval referenc
 exactly these functions, so they cannot disagree about what `a + b` means.
 
 Missing values (``None``) propagate through arithmetic, make comparisons False (except
-``==``/``!=``/``is``) and are skipped by aggregates. Numbers, text and lists are bounded:
-an operation whose result would exceed a limit raises `EvaluationProblem` with code
-EVAL002 *before* the result is built. Type mismatches raise TypeError, which the caller
+``==``/``!=``/``is``) and are skipped by aggregates. Numbers, and the texts and lists an
+expression builds, are bounded: an operation whose result would exceed a limit raises
+`EvaluationProblem` with code EVAL002 *before* the result is built. Type mismatches raise TypeError, which the caller
 turns into EVAL001.
 """
 
@@ -49,6 +49,9 @@ class EvaluationProblem(Exception):
         super().__init__(f"{code} {message}")
         self.code = code
         self.message = message
+
+    def __reduce__(self) -> tuple[type[EvaluationProblem], tuple[str, str]]:
+        return (type(self), (self.code, self.message))
 
 
 def _too_large(what: str) -> NoReturn:
@@ -174,12 +177,16 @@ def number(value: Any) -> Any:
 
 
 def bounded(value: Any) -> Any:
-    """Check any computed value (function results) against the limits."""
+    """Check a function result: numbers against MAX_NUMBER, no complex numbers.
+
+    Texts and lists are not checked here: no library function grows them by more than a
+    small factor of its arguments (lower/upper at most 3x, str only of single values), and
+    a long answer passed through (``coalesce(notes, '')``) is not growth. The operators
+    that can grow them (``+``, ``*``) check their results.
+    """
     t = type(value)
     if t is int or t is float:
         return number(value)
-    if (t is str or t is list or t is tuple) and len(value) > MAX_LENGTH:
-        _too_large(f"a text or list exceeded the limit of {MAX_LENGTH} elements")
     if t is complex:
         raise ValueError("the result is not a real number")
     return value

@@ -350,6 +350,23 @@ def test_text_functions_are_bounded_and_typed() -> None:
     assert failure("contains(1, 'a')").code == "EVAL001"
 
 
+def test_long_answers_pass_through_functions_unharmed() -> None:
+    notes = "x" * 50_000 + " chest pain"
+    assert ev("contains(lower(coalesce(notes, '')), 'chest pain')", notes=notes) is True
+    assert ev("len(upper(notes))", notes=notes) == len(notes)
+    assert failure("notes + '.'", notes=notes).code == "EVAL002"  # but an expression builds no more than 10,000
+
+
+def test_expressions_and_problems_pickle() -> None:
+    expression = pickle.loads(pickle.dumps(compile_expression("bmi(weight, height) > x")))
+    assert expression.evaluate({"weight": 70, "height": 175, "x": 20}) is True
+    assert copy.deepcopy(expression) == expression
+    found = pickle.loads(pickle.dumps(problem("wieght", {"weight"})))
+    assert (found.code, found.message, found.hint, found.offset) == ("EXPR002", "unknown name 'wieght'", "did you mean 'weight'?", 0)
+    failed = pickle.loads(pickle.dumps(failure("1 / 0")))
+    assert (failed.code, failed.message) == ("EVAL001", "division by zero")
+
+
 def test_every_function_has_a_consistent_table_entry() -> None:
     for name, spec in LIBRARY.items():
         assert spec.name == name and spec.summary and spec.example
