@@ -310,16 +310,32 @@ def compile_expression(source: str, *, known_names: Collection[str] | None = Non
     if problems:
         raise problems[0]
     assert tree is not None and checker is not None
-    tree = _Constants().visit(tree)
+    tree = _Normalise().visit(tree)
     return Expression(source, frozenset(checker.names), frozenset(checker.functions), tree, build(tree))
 
 
-class _Constants(ast.NodeTransformer):
-    """true/false/null -> constants, once, so that neither evaluator looks them up."""
+def _is_null(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+class _Normalise(ast.NodeTransformer):
+    """Rewrites a checked tree once, so that both evaluators run the same simple tree.
+
+    true/false/null become constants; ``x == null`` and ``x != null`` become ``x is None``
+    and ``x is not None`` (``==`` and ``!=`` between values are false when a side is missing).
+    """
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id in CONSTANT_NAMES:
             return ast.copy_location(ast.Constant(CONSTANT_NAMES[node.id]), node)
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        operands = [node.left, *node.comparators]
+        for i, op in enumerate(node.ops):
+            if isinstance(op, ast.Eq | ast.NotEq) and (_is_null(operands[i]) or _is_null(operands[i + 1])):
+                node.ops[i] = ast.Is() if isinstance(op, ast.Eq) else ast.IsNot()
         return node
 
 

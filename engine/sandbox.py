@@ -314,10 +314,16 @@ def not_(a: Any) -> bool:
 
 
 def equal(a: Any, b: Any) -> bool:
+    """``a == b``; false when a side is missing (``x == null`` is compiled to ``is``)."""
+    if a is None or b is None:
+        return False
     return bool(a == b)
 
 
 def not_equal(a: Any, b: Any) -> bool:
+    """``a != b``; false when a side is missing (``x != null`` is compiled to ``is not``)."""
+    if a is None or b is None:
+        return False
     return bool(a != b)
 
 

@@ -165,13 +165,14 @@ def test_codes_exist_in_the_catalogue() -> None:
     ("source", "expected"),
     [
         ("x + 1", None), ("-x", None), ("x * 'a'", None), ("x > 1", False), ("x < 1", False),
-        ("x == None", True), ("x != None", False), ("not x", True), ("x in [None]", False),
+        ("x == None", True), ("x != None", False), ("x == 1", False), ("x != 1", False), ("x == y", False),
+        ("not x", True), ("x in [None]", False),
         ("x not in [1]", False), ("1 if x else 2", 2), ("x or 3", 3), ("x and 3", None),
     ],
 )  # fmt: skip
 def test_missing_value_rules(source: str, expected: Any) -> None:
-    assert ev(source, x=None) == expected
-    assert type(ev(source, x=None)) is type(expected)
+    assert ev(source, x=None, y=None) == expected
+    assert type(ev(source, x=None, y=None)) is type(expected)
 
 
 def test_absent_names_are_missing() -> None:
