@@ -137,7 +137,7 @@ def _item(b: Builder, raw: dict[str, Any], ptr: str, parent: str | None, names: 
         text=b.text(ptr + "/text", raw.get("text")), help=b.text(ptr + "/help", raw.get("help")),
         placeholder=b.text(ptr + "/placeholder", raw.get("placeholder")), codes=_codings(raw.get("code")),
         required=bool(raw.get("required", False)), required_when=expr["required_when"], visible_when=expr["visible_when"],
-        when_hidden=raw.get("when_hidden", "clear"), readonly=bool(raw.get("readonly", False)),
+        when_hidden=raw.get("when_hidden", "clear"), readonly=bool(raw.get("readonly", False)), default=raw.get("default"),
         calculate=expr["calculate"], constraints=constraints,
         min=raw.get("min"), max=raw.get("max"), min_length=raw.get("min_length"), max_length=raw.get("max_length"),
         pattern=raw.get("pattern"), decimals=raw.get("decimals"), unit=raw.get("unit"), units=tuple(raw.get("units") or ()),
