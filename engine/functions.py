@@ -320,6 +320,31 @@ def has_any_code(values: Any, system: Any, codes: Any) -> bool:
     return _matches(values, system, wanted)
 
 
+def _classes(values: Any) -> set[str]:
+    """The classes value sets gave to the records in ``values`` (their `classes` field)."""
+    found: set[str] = set()
+    for record in values if isinstance(values, _SEQUENCES) else [values]:
+        if type(record) is Record or isinstance(record, Mapping):
+            classes = field(record, "classes")
+            if isinstance(classes, str):
+                found.add(classes)
+            elif isinstance(classes, _SEQUENCES):
+                found |= {c for c in classes if isinstance(c, str)}
+    return found
+
+
+def has_class(values: Any, class_code: Any) -> bool:
+    if class_code is None or values is None:
+        return False
+    return _text(class_code, "has_class") in _classes(values)
+
+
+def shared_classes(a: Any, b: Any) -> list[str]:
+    if a is None or b is None:
+        return []
+    return sorted(_classes(a) & _classes(b))
+
+
 # -- grids -----------------------------------------------------------------------------------
 
 
@@ -378,6 +403,8 @@ LIBRARY: dict[str, Function] = {f.name: f for f in (
     _f("coalesce", coalesce, "a, b, ...", (1, None), "the first value that is not missing", "coalesce(pain, 0) > 6"),
     _f("has_code", has_code, "values, system, code", (3, 3), "whether a code occurs in the values", "has_code(problems, 'http://snomed.info/sct', '24211005')"),
     _f("has_any_code", has_any_code, "values, system, codes", (3, 3), "whether any of the codes occurs", "has_any_code(allergies, '', ['penicillin', 'amoxicillin'])"),
+    _f("has_class", has_class, "records, class", (2, 2), "whether any record belongs to the class (from value sets)", "has_class(medications, 'anticoagulants')"),
+    _f("shared_classes", shared_classes, "records_a, records_b", (2, 2), "the classes both lists have records in", "count(shared_classes(allergies, order)) > 0"),
     _f("cell", cell, "grid, row_code, column_id", (3, 3), "one cell of a grid answer", "cell(perio, '16', 'depth') > 4"),
     _f("column", column, "grid, column_id", (2, 2), "a grid column's values over the rows", "max(column(perio, 'depth'))"),
 )}  # fmt: skip
