@@ -19,7 +19,7 @@ from typing import Any
 from engine.catalog import Catalog
 from engine.evaluation import Evaluation, _patient
 from engine.expressions import Record, RecordList
-from engine.model import Rule
+from engine.model import Item, Rule
 from engine.rules import fires, render_summary
 from engine.valuesets import Classifier
 
@@ -83,24 +83,41 @@ def chart_env(chart: ChartContext, classifier: Classifier | None = None) -> dict
     def classified(rows: Sequence[Mapping[str, Any]]) -> RecordList:
         return _records(classifier.annotate(r) for r in rows) if classifier else _records(rows)
 
-    return {
-        "patient": Record(_patient(chart.patient)),
-        "encounter": Record({}),
+    lists = {
         "allergies": classified(chart.allergies),
         "medications": classified(chart.medications),
         "problems": classified(chart.problems),
         "observations": _records(chart.observations),
         "order": classified(chart.order),
     }
+    # `chart.x` stays unambiguous when a form has an item with the same id as a list
+    return {"patient": Record(_patient(chart.patient)), "encounter": Record({}), **lists, "chart": Record(lists)}
 
 
 def form_env(evaluation: Evaluation, chart: ChartContext, classifier: Classifier | None = None) -> dict[str, Any]:
     env = chart_env(chart, classifier)
     answers = {k: v for k, v in evaluation._env.items() if k in evaluation.form.index}
+    if classifier is not None:
+        for item in evaluation.form.index.values():
+            if item.type == "repeating_group" and isinstance(answers.get(item.id), RecordList):
+                answers[item.id] = RecordList([_classify_row(item, row, classifier) for row in answers[item.id]])
     env.update(answers)
     env["answers"] = Record(answers)
     env["patient"] = evaluation._env.get("patient", env["patient"])
     return env
+
+
+def _classify_row(group: Item, row: Record, classifier: Classifier) -> Record:
+    """A repeating-group row with `classes` from its coded choice cells (e.g. the drug)."""
+    fields = row.as_dict()
+    classes: set[str] = set(fields.get("classes") or [])
+    for cell in group.children:
+        value = fields.get(cell.id)
+        if cell.options and isinstance(value, str):
+            option = cell.option(value)
+            classes |= set(classifier.classes(option.system if option else None, value))
+    fields["classes"] = sorted(classes)
+    return Record(fields)
 
 
 def _fingerprint(value: Any) -> Any:

@@ -19,7 +19,7 @@ from engine.model import Form, Option, Rule, RuleTest, Text
 from engine.reader import SourceDocument
 
 #: names every rule can read besides the answers of the forms it applies to
-RULE_NAMES = frozenset({"allergies", "medications", "problems", "observations", "order", "answers"}) | CONTEXT_NAMES
+RULE_NAMES = frozenset({"allergies", "medications", "problems", "observations", "order", "answers", "chart"}) | CONTEXT_NAMES
 EVENTS = ("patient-view", "order-select")
 SUMMARY_LIMIT = 140
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]+)\}(?!\})")
