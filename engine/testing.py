@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.decisions import ChartContext, chart_env, form_env
 from engine.diagnostics import Diagnostic, Location, make
 from engine.evaluator import Context, evaluate
-from engine.expressions import Record, RecordList
 from engine.model import Form, Rule
 from engine.packs import LoadResult
 from engine.rules import fires, render_summary
+from engine.valuesets import Classifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,34 +83,36 @@ def run_form_test(form: Form, index: int) -> Outcome:
     return Outcome(f"{form.id}@{form.version}", test.name, not problems, "; ".join(problems), test.location)
 
 
-def _context_value(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return Record({k: _context_value(v) for k, v in value.items()})
-    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        return RecordList([Record({k: _context_value(x) for k, x in v.items()}) for v in value])
-    return value
+def chart_from(context: Mapping[str, Any]) -> ChartContext:
+    """A rule test's `context:` as chart data (patient, allergies, medications, ...)."""
+
+    def rows(key: str) -> tuple[Mapping[str, Any], ...]:
+        value = context.get(key) or ()
+        return tuple(v for v in value if isinstance(v, Mapping)) if isinstance(value, list) else ()
+
+    patient = context.get("patient")
+    return ChartContext(
+        patient=patient if isinstance(patient, Mapping) else {},
+        allergies=rows("allergies"), medications=rows("medications"), problems=rows("problems"),
+        observations=rows("observations"), order=rows("order"),
+    )
 
 
-def rule_env(rule: Rule, answers: Mapping[str, Any], context: Mapping[str, Any], forms: Mapping[str, Form]) -> dict[str, Any]:
-    """The names a rule sees: the answers (typed through the first form it applies to)."""
-    env: dict[str, Any] = {"allergies": RecordList([]), "medications": RecordList([]), "problems": RecordList([]), "observations": Record({}), "order": RecordList([]), "patient": Record({}), "encounter": Record({})}
+def rule_env(rule: Rule, answers: Mapping[str, Any], context: Mapping[str, Any], forms: Mapping[str, Form], classifier: Classifier | None = None) -> dict[str, Any]:
+    """The names a rule sees in a test: chart context plus the answers of its form."""
+    chart = chart_from(context)
     form = next((forms[f] for f in rule.forms if f in forms), None)
     if form is not None:
-        patient = context.get("patient") if isinstance(context.get("patient"), Mapping) else {}
-        ev = evaluate(form, dict(answers), Context(patient=patient or {}))
-        env.update(ev._env)
-        env.update({k: v for k, v in ev._env.items() if k in form.index})
-        env["answers"] = Record({k: v for k, v in ev._env.items() if k in form.index})
-    else:
-        env.update({k: _context_value(v) for k, v in answers.items()})
-    for key, value in context.items():
-        env[key] = _context_value(value)
+        ev = evaluate(form, dict(answers), Context(patient=chart.patient))
+        return form_env(ev, chart, classifier)
+    env = chart_env(chart, classifier)
+    env.update(dict(answers))
     return env
 
 
-def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form]) -> Outcome:
+def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form], classifier: Classifier | None = None) -> Outcome:
     test = rule.tests[index]
-    env = rule_env(rule, test.answers, test.context, forms)
+    env = rule_env(rule, test.answers, test.context, forms, classifier)
     fired = fires(rule, env)
     problems: list[str] = []
     if fired != test.expect_fires:
@@ -118,12 +121,13 @@ def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form]) -> Outcome:
         summary = render_summary(rule, env, "en")
         if summary != test.summary:
             problems.append(f"summary: expected {test.summary!r}, got {summary!r}")
-    return Outcome(f"{rule.id}@{rule.key.version}", test.name, not problems, "; ".join(problems), test.location, "RULE003")
+    return Outcome(f"{rule.id}@{rule.key.version}", test.name, not problems, "; ".join(problems), test.location)
 
 
 def run_tests(result: LoadResult, packs: set[str] | None = None) -> list[Outcome]:
     """Every definition test of the loaded packs (or of the named packs)."""
     forms = {f.id: f for f in result.catalog.latest_forms()}
+    classifier = Classifier(result.catalog.valuesets())
     outcomes: list[Outcome] = []
 
     def wanted(def_id: str) -> bool:
@@ -134,5 +138,5 @@ def run_tests(result: LoadResult, packs: set[str] | None = None) -> list[Outcome
             outcomes += [run_form_test(form, i) for i in range(len(form.tests))]
     for rule in result.catalog.rules():
         if wanted(rule.id):
-            outcomes += [run_rule_test(rule, i, forms) for i in range(len(rule.tests))]
+            outcomes += [run_rule_test(rule, i, forms, classifier) for i in range(len(rule.tests))]
     return outcomes
