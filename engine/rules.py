@@ -93,8 +93,15 @@ def render_summary(rule: Rule, env: Mapping[str, Any], locale: str) -> str:
             value = expr.evaluate(env)
         except EvaluationProblem:
             value = None
+        return _shown(value)
+
+    def _shown(value: Any) -> str:
         if value is None:
             return "-"
+        if isinstance(value, list | tuple):
+            return ", ".join(_shown(v) for v in value)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     return _PLACEHOLDER.sub(fill, template).replace("{{", "{").replace("}}", "}")
