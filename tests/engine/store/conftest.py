@@ -57,6 +57,18 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
+def empty_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with no schema at all."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"e_{os.getpid()}_{next(_names)}"
+    yield server.create_database(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     database = Database.from_url(database_url)
     yield database

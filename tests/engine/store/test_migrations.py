@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,17 +18,10 @@ from engine.store.store import Store
 
 
 @pytest.fixture
-def empty_db(backend: str, request: pytest.FixtureRequest, tmp_path) -> Database:  # type: ignore[no-untyped-def]
-    if backend == "sqlite":
-        database = Database.from_url(f"sqlite:///{tmp_path / 'empty.db'}")
-    else:
-        server = request.getfixturevalue("postgres_server")
-        name = f"empty_{request.node.name.replace('[', '_').replace(']', '')}"[:60]
-        server.drop_database(name)
-        database = Database.from_url(server.create_database(name))
-        request.addfinalizer(lambda: server.drop_database(name))
-    request.addfinalizer(database.dispose)
-    return database
+def empty_db(empty_url: str) -> Iterator[Database]:
+    database = Database.from_url(empty_url)
+    yield database
+    database.dispose()
 
 
 def test_unmigrated_database_is_refused_with_a_clear_message(empty_db: Database) -> None:
