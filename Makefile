@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench lint check system-deps venv clean help
+.PHONY: run test bench lint check system-deps venv clean help assets messages
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,10 +25,18 @@ venv: $(STAMP)   ## create .venv and install Cliniform with its test tools
 system-deps:     ## install the Debian packages the suite needs, where missing
 	@bash scripts/system-deps.sh
 
-run: $(STAMP)    ## install, migrate, seed a demo clinic and serve on http://127.0.0.1:8000
+run: $(STAMP) assets  ## install, migrate, seed a demo clinic and serve on http://127.0.0.1:8000
 	$(VENV)/bin/cliniform serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) system-deps  ## install what the tests need and run the whole suite
+assets: $(STAMP)  ## front-end assets (npm registry, pinned) and compiled UI catalogs
+	@bash scripts/build-assets.sh
+	@$(VENV)/bin/pybabel compile -q -d locale -D messages
+
+messages: $(STAMP)  ## extract UI strings to locale/messages.pot and update the catalogs
+	$(VENV)/bin/pybabel extract -F locale/babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location --sort-output -o locale/messages.pot .
+	$(VENV)/bin/pybabel update -q -i locale/messages.pot -d locale -D messages --no-fuzzy-matching
+
+test: $(STAMP) system-deps assets  ## install what the tests need and run the whole suite
 	$(VENV)/bin/cliniform check form_definitions workflows rules specialties
 	$(VENV)/bin/cliniform test
 	$(PY) -m pytest -q

@@ -1,0 +1,331 @@
+"""What a template needs to draw one item at one answer path: the view of an Evaluation.
+
+`FormView` wraps a compiled form and its Evaluation for one locale; `FormView.field(item,
+path)` gives a `FieldView` with the label in the chosen language (and whether it fell back
+to another), the value as the input should show it, the errors to show, and the ids that
+tie label, input, help and errors together. Templates do no lookups of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.evaluator import Evaluation, ItemError
+from engine.model import Form, Item, Option, Text
+from engine.types import TYPES
+from renderer.answers import cells
+
+#: errors that only say "you have not answered yet": hidden on untouched fields until submit
+BLANK_CODES = frozenset({"required", "min_rows"})
+#: single choice: up to this many options are radio buttons, more a select (appearance: auto)
+RADIO_MAX = 5
+#: multiple choice: up to this many options are checkboxes, more a multi-select
+CHECKBOX_MAX = 12
+
+UNIT_LABELS: dict[str, str] = {
+    "[lb_av]": "lb", "[in_i]": "in", "Cel": "°C", "[degF]": "°F", "mm[Hg]": "mmHg",
+    "kg/m2": "kg/m²", "/min": "/min", "%": "%", "ug": "µg",
+}
+
+
+def unit_label(unit: str | None) -> str:
+    """A UCUM code as people write it (``[lb_av]`` -> ``lb``)."""
+    return UNIT_LABELS.get(unit or "", unit or "")
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def dom_id(path: str) -> str:
+    """An HTML id fragment for an answer path: ``meds[0].dose`` -> ``meds-0-dose``."""
+    path = path.replace("[", "-").replace("].", "-").replace("]", "").replace(".", "-")
+    return _UNSAFE.sub(lambda m: f"_{ord(m.group()):x}", path)
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """Text in the chosen language, or in the language it fell back to (``lang`` set)."""
+
+    text: str
+    lang: str | None = None
+
+    @property
+    def missing(self) -> bool:
+        return self.lang is not None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
+def label(text: Text, locale: str) -> Label:
+    if text.has(locale) or not text.values:
+        return Label(text.get(locale))
+    fallback = text.default_locale if text.has(text.default_locale) else next(iter(text.values))
+    return Label(text.get(locale), fallback)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    code: str
+    label: Label
+    checked: bool
+    dom: str
+
+
+def _text(value: Any) -> str:
+    """A value as an input shows it: numbers without a spurious '.0', ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(slots=True)
+class FieldView:
+    """One item at one path, ready for its widget template."""
+
+    item: Item
+    path: str
+    locale: str
+    value: Any
+    raw: Any
+    visible: bool
+    required: bool
+    calculated: bool
+    errors: tuple[ItemError, ...]
+    dom: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dom = dom_id(self.path)
+
+    # ids tying the parts together
+    @property
+    def input_id(self) -> str:
+        return f"f-{self.dom}"
+
+    @property
+    def wrapper_id(self) -> str:
+        return f"item-{self.dom}"
+
+    @property
+    def widget(self) -> str:
+        return TYPES[self.item.type].widget
+
+    @property
+    def label(self) -> Label:
+        return label(self.item.label, self.locale)
+
+    @property
+    def help(self) -> Label:
+        return label(self.item.help, self.locale)
+
+    @property
+    def text(self) -> Label:
+        return label(self.item.text, self.locale)
+
+    @property
+    def placeholder(self) -> str:
+        return self.item.placeholder.get(self.locale)
+
+    @property
+    def readonly(self) -> bool:
+        return self.item.readonly or self.calculated
+
+    @property
+    def invalid(self) -> bool:
+        return bool(self.errors)
+
+    @property
+    def described_by(self) -> str:
+        ids = [f"help-{self.dom}"] if self.item.help.values else []
+        return " ".join([*ids, f"err-{self.dom}"])
+
+    # the value as the input shows it
+    @property
+    def input_value(self) -> str:
+        current = self.raw if self.raw is not None else self.value
+        if isinstance(current, dict) and "value" in current:
+            current = current["value"]
+        return _text(current)
+
+    @property
+    def unit(self) -> str:
+        current = self.raw if isinstance(self.raw, dict) else self.value
+        if isinstance(current, dict) and current.get("unit"):
+            return str(current["unit"])
+        return self.item.unit or ""
+
+    @property
+    def units(self) -> list[tuple[str, str]]:
+        codes = ([self.item.unit] if self.item.unit else []) + [u for u in self.item.units if u != self.item.unit]
+        return [(u, unit_label(u)) for u in codes]
+
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.item.unit)
+
+    @property
+    def file_ref(self) -> Mapping[str, Any] | None:
+        current = self.value if isinstance(self.value, dict) else self.raw
+        return current if isinstance(current, dict) and "file" in current else None
+
+    @property
+    def file_ref_json(self) -> str:
+        ref = self.file_ref
+        return json.dumps(dict(ref), sort_keys=True) if ref else ""
+
+    @property
+    def choices(self) -> list[Choice]:
+        current = self.raw if self.raw is not None else self.value
+        picked = {str(v) for v in current} if isinstance(current, list | tuple) else {_text(current)}
+        return [Choice(o.code, self.option_label(o), o.code in picked, f"{self.input_id}-{i}") for i, o in enumerate(self.item.options)]
+
+    def option_label(self, option: Option) -> Label:
+        return label(option.display, self.locale)
+
+    @property
+    def appearance(self) -> str:
+        """radio | select | checkboxes | select_multiple | buttons: an explicit choice wins."""
+        chosen = self.item.appearance
+        if self.item.type == "multiple_choice":
+            if chosen == "select":
+                return "select_multiple"
+            return "checkboxes" if chosen in ("checkboxes", "buttons") or len(self.item.options) <= CHECKBOX_MAX else "select_multiple"
+        if chosen in ("radio", "select", "buttons"):
+            return chosen
+        return "radio" if len(self.item.options) <= RADIO_MAX else "select"
+
+    @property
+    def boolean_value(self) -> str:
+        current = self.value if self.value is not None else self.raw
+        return _text(current) if isinstance(current, bool) else ""
+
+    @property
+    def display_value(self) -> str:
+        """A calculated or read-only value as text (quantities with their unit)."""
+        value = self.value
+        if isinstance(value, dict) and "value" in value:
+            return f"{_text(value['value'])} {unit_label(value.get('unit'))}".strip()
+        if isinstance(value, bool):
+            return "✓" if value else "✗"
+        text = _text(value)
+        return f"{text} {unit_label(self.item.unit)}".strip() if text and self.item.unit else text
+
+
+def _parents(form: Form, item: Item) -> Iterator[str]:
+    parent = item.parent
+    while parent is not None:
+        yield parent
+        parent = form.index[parent].parent
+
+
+class FormView:
+    """A form and its evaluation, seen in one locale, for the templates."""
+
+    def __init__(self, evaluation: Evaluation, *, show_all_errors: bool = False, changed: str | None = None) -> None:
+        self.evaluation = evaluation
+        self.form = evaluation.form
+        self.locale = evaluation.locale
+        self.show_all_errors = show_all_errors
+        self.changed = changed
+
+    @property
+    def title(self) -> Label:
+        return label(self.form.title, self.locale)
+
+    def _lookup(self, mapping: Mapping[str, Any], path: str) -> Any:
+        match = re.fullmatch(r"([a-z][a-z0-9_]*)\[([^\]]+)\]\.([a-z][a-z0-9_]*)", path)
+        if match is None:
+            return mapping.get(path)
+        container, key, cell = match.groups()
+        rows = mapping.get(container)
+        try:
+            row = rows[int(key)] if isinstance(rows, list) else (rows or {}).get(key)
+        except (IndexError, ValueError):
+            return None
+        return row.get(cell) if isinstance(row, dict) else None
+
+    def shown_errors(self, path: str) -> tuple[ItemError, ...]:
+        errors = self.evaluation.errors.get(path, ())
+        if self.show_all_errors or path == self.changed:
+            return errors
+        return tuple(e for e in errors if e.code not in BLANK_CODES)
+
+    def field(self, item: Item, path: str | None = None) -> FieldView:
+        path = path or item.id
+        ev = self.evaluation
+        return FieldView(
+            item=item, path=path, locale=self.locale,
+            value=self._lookup(ev.values, path), raw=self._lookup(ev.raw, path),
+            visible=ev.visible.get(path, item.visible_when is None),
+            required=path in ev.required, calculated=path in ev.calculated,
+            errors=self.shown_errors(path),
+        )
+
+    def label(self, text: Text) -> Label:
+        return label(text, self.locale)
+
+    def cells(self, item: Item) -> list[Item]:
+        """The columns of a grid (answer items through plain groups)."""
+        return cells(item)
+
+    def rows(self, item: Item) -> list[str]:
+        """Row keys of a repeating group (indices) or grid (row codes), as in paths."""
+        if item.type == "grid":
+            return [r.code for r in item.rows]
+        rows = self.evaluation.values.get(item.id)
+        count = len(rows) if isinstance(rows, list) else len(self.evaluation.raw.get(item.id) or [])
+        return [str(i) for i in range(count)]
+
+    def error_summary(self) -> Iterator[tuple[FieldView, ItemError]]:
+        """Every shown error, in document order, with the field it belongs to."""
+        position = {item_id: i for i, item_id in enumerate(self.form.index)}
+
+        def order(path: str) -> tuple[int, int, str]:
+            item_id = path.rsplit(".", 1)[-1] if "[" in path else path
+            row = re.search(r"\[(\d+)\]", path)
+            return position.get(item_id, 0), int(row.group(1)) if row else -1, path
+
+        for path in sorted(self.evaluation.errors, key=order):
+            item_id = path.rsplit(".", 1)[-1] if "[" in path else path
+            item = self.form.index.get(item_id)
+            if item is None:
+                continue
+            view = self.field(item, path)
+            for error in self.shown_errors(path):
+                yield view, error
+
+    @property
+    def upload_names(self) -> list[str]:
+        """Names of the file inputs, which live round-trips leave out."""
+        names: list[str] = []
+        for item in self.form.index.values():
+            if TYPES[item.type].widget not in ("attachment", "signature"):
+                continue
+            container = next((self.form.index[p] for p in _parents(self.form, item) if self.form.index[p].type in ("repeating_group", "grid")), None)
+            if container is None:
+                names.append(f"{item.id}.upload")
+            else:
+                names += [f"{container.id}[{key}].{item.id}.upload" for key in self.rows(container)]
+        return names
+
+    @property
+    def has_errors(self) -> bool:
+        return any(True for _ in self.error_summary())

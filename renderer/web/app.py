@@ -1,0 +1,87 @@
+"""The application factory: `create_app(settings)` builds a configured Litestar app.
+
+Nothing is read at import time: settings come in (tests build their own), the definition
+catalog is loaded here (or passed in), and every piece of state lives on ``app.state``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Litestar, Request
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import CacheControlHeader, State
+from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from engine.catalog import Catalog
+from engine.packs import default_pack_roots, load
+from renderer.web import logs
+from renderer.web.errors import http_error, server_error
+from renderer.web.i18n import JINJA_FILTERS, JINJA_GLOBALS, negotiate, translations
+from renderer.web.routes import ROUTES
+from renderer.web.settings import PROJECT_ROOT, WebSettings, load_settings
+from renderer.web.views import STATIC_DIR, TEMPLATE_DIR
+
+
+class CatalogError(RuntimeError):
+    """The installed definitions have errors; the app refuses to start on them."""
+
+
+def template_environment() -> Environment:
+    """Jinja2 with autoescaping everywhere and undefined names as errors."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals.update(JINJA_GLOBALS)
+    env.filters.update(JINJA_FILTERS)
+    return env
+
+
+def load_catalog(settings: WebSettings) -> Catalog:
+    """Load the installed packs; raise CatalogError listing every error diagnostic."""
+    roots = list(settings.pack_roots) if settings.pack_roots is not None else default_pack_roots(PROJECT_ROOT)
+    result = load(roots)
+    errors = [d for d in result.diagnostics if d.is_error]
+    if errors:
+        raise CatalogError("the definitions have errors:\n" + "\n".join(str(d) for d in errors))
+    return result.catalog
+
+
+async def _set_locale(request: Request[Any, Any, Any]) -> None:
+    settings: WebSettings = request.app.state.settings
+    locale = negotiate(request, settings.locales)
+    request.state.locale = locale
+    request.state.translations = translations(settings.locale_dir, locale)
+    request.state.arabic_digits = settings.arabic_digits and locale == "ar"
+
+
+def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None = None) -> Litestar:
+    """A Cliniform web app for ``settings`` (default: read from the environment)."""
+    settings = settings or load_settings()
+    logs.configure(settings.log_level)
+    catalog = catalog if catalog is not None else load_catalog(settings)
+    static = create_static_files_router(
+        path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+    )
+    return Litestar(
+        route_handlers=[*ROUTES, static],
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
+        plugins=[HTMXPlugin()],
+        middleware=[logs.request_logging],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        before_request=_set_locale,
+        state=State({"settings": settings, "catalog": catalog}),
+        request_max_body_size=(settings.max_upload_kb + 1024) * 1024,
+        openapi_config=None,
+        debug=settings.debug,
+    )

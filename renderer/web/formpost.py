@@ -1,0 +1,89 @@
+"""Reading a posted form and answering a live round-trip: shared by every page with a form
+(the definition preview now, documents later)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.plugins.htmx import HTMXTemplate
+
+from engine.evaluator import Context, Evaluation, evaluate
+from engine.model import Form
+from renderer.answers import (
+    FormData,
+    RowAction,
+    apply_row_action,
+    cells,
+    is_input,
+    parse_answers,
+    row_action,
+)
+from renderer.fields import FormView
+from renderer.live import changed_item, live_parts
+from renderer.web.uploads import Keeper, file_refs, hash_only
+from renderer.web.views import page
+
+
+@dataclass(slots=True)
+class Submission:
+    """One post of a form, parsed: raw answers plus what the person pressed."""
+
+    data: FormData
+    raw: dict[str, Any]
+    action: RowAction | None = None
+    #: the posted field that changed (live round-trips)
+    changed: str | None = None
+    #: the person has tried to submit once: show every error from now on
+    submitted: bool = False
+    shown: list[str] = field(default_factory=list)
+
+    @property
+    def button(self) -> str:
+        """The ``_action`` button pressed (``""`` when none)."""
+        return self.data.get("_action")
+
+
+async def read_submission(request: Request[Any, Any, Any], form: Form, *, keep: Keeper = hash_only,
+                          previous: dict[str, Any] | None = None) -> Submission:
+    """Parse the posted form (files included) into raw answers for ``form``."""
+    multi = await request.form()
+    pairs = list(multi.multi_items())
+    data = FormData(pairs)
+    uploads = await file_refs(form, pairs, keep)
+    raw = parse_answers(form, data, uploads, previous)
+    action = row_action(form, data)
+    if action is not None:
+        raw = apply_row_action(form, raw, action)
+    return Submission(
+        data=data, raw=raw, action=action, changed=data.get("_changed") or None,
+        submitted="_submitted" in data, shown=data.getall("_visible"),
+    )
+
+
+def first_input_of_new_row(form: Form, evaluation: Evaluation, action: RowAction | None) -> str | None:
+    """The path to focus after a row was added: the first input of the last row."""
+    if action is None or action.remove is not None:
+        return None
+    rows = evaluation.raw.get(action.container) or []
+    first = next((c for c in cells(form.index[action.container]) if is_input(c)), None)
+    return f"{action.container}[{len(rows) - 1}].{first.id}" if rows and first else None
+
+
+def evaluate_submission(form: Form, sub: Submission, context: Context, locale: str) -> Evaluation:
+    return evaluate(form, sub.raw, context, locale)
+
+
+def live_response(request: Request[Any, Any, Any], evaluation: Evaluation, sub: Submission,
+                  live_url: str, **context: Any) -> HTMXTemplate:
+    """Out-of-band fragments for the items a live post affected."""
+    hit = changed_item(evaluation.form, sub.changed)
+    view = FormView(evaluation, show_all_errors=sub.submitted, changed=hit[1] if hit else None)
+    forced = (sub.action.container,) if sub.action else ()
+    parts = live_parts(view, sub.changed, sub.shown, forced)
+    return page(
+        request, "forms/_live.html", view=view, parts=parts, summary=sub.submitted, live_url=live_url,
+        autofocus_path=first_input_of_new_row(evaluation.form, evaluation, sub.action),
+        focus_add=bool(sub.action and sub.action.remove is not None), **context,
+    )

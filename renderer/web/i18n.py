@@ -1,0 +1,135 @@
+"""The UI language: which one a request gets, its gettext catalog, and Babel formatting.
+
+The language of a request comes from, in order: ``?lang=`` on the URL, the language cookie
+(set by the switch in the page header), the signed-in user's preference (later), the
+browser's Accept-Language, then the first configured locale. Chrome strings go through the
+catalogs in locale/ (compiled .mo files; English text is the message id, so a missing catalog
+shows English). Definition labels are not here: they come from the definitions themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from litestar import Request
+
+COOKIE = "cliniform_lang"
+NATIVE_NAMES = {"en": "English", "ar": "العربية"}
+
+
+@lru_cache(maxsize=32)
+def translations(locale_dir: Path, locale: str) -> NullTranslations:
+    """The compiled catalog for ``locale`` (an empty one when it is not compiled yet)."""
+    return Translations.load(str(locale_dir), [locale], domain="messages")
+
+
+def _accept_language(header: str) -> list[str]:
+    """Languages from an Accept-Language header, best first."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, position, tag.strip().lower()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiate(request: Request[Any, Any, Any], locales: Sequence[str], user_locale: str | None = None) -> str:
+    """The UI language for ``request`` (see the module docstring for the order)."""
+    candidates = [request.query_params.get("lang"), request.cookies.get(COOKIE), user_locale]
+    for candidate in candidates:
+        if candidate in locales:
+            return candidate
+    for tag in _accept_language(request.headers.get("accept-language", "")):
+        base = tag.split("-")[0]
+        if base in locales:
+            return base
+    return locales[0]
+
+
+def direction(locale: str) -> str:
+    """``rtl`` or ``ltr`` for the locale's script."""
+    try:
+        return "rtl" if Locale.parse(locale).character_order == "right-to-left" else "ltr"
+    except (ValueError, TypeError):
+        return "ltr"
+
+
+def native_name(locale: str) -> str:
+    return NATIVE_NAMES.get(locale) or Locale.parse(locale).get_display_name(locale) or locale
+
+
+# -- template helpers: the request's locale is read from the template context -------------
+def _request_locale(ctx: Context) -> tuple[str, NullTranslations]:
+    request = ctx.get("request")
+    state = getattr(request, "state", None)
+    locale = getattr(state, "locale", None) or "en"
+    tr = getattr(state, "translations", None) or NullTranslations()
+    return locale, tr
+
+
+@pass_context
+def gettext(ctx: Context, message: str, **params: Any) -> str:
+    """``{{ _("Hello %(name)s", name=user) }}``: translated, then filled (escaped by Jinja)."""
+    _, tr = _request_locale(ctx)
+    text = tr.gettext(message)
+    return text % params if params else text
+
+
+@pass_context
+def ngettext(ctx: Context, singular: str, plural: str, n: int, **params: Any) -> str:
+    _, tr = _request_locale(ctx)
+    return tr.ngettext(singular, plural, n) % {"num": n, **params}
+
+
+def _digits(ctx: Context) -> str | None:
+    request = ctx.get("request")
+    arabic = getattr(getattr(request, "state", None), "arabic_digits", False)
+    return "arab" if arabic else "latn"
+
+
+@pass_context
+def number(ctx: Context, value: Any) -> str:
+    """A number formatted for the UI language (Arabic-Indic digits when the clinic asks)."""
+    if value is None or value == "":
+        return ""
+    locale, _ = _request_locale(ctx)
+    try:
+        return format_decimal(value, locale=locale, numbering_system=_digits(ctx) or "latn")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@pass_context
+def date(ctx: Context, value: Any, format: str = "medium") -> str:
+    """A date or datetime formatted for the UI language."""
+    locale, _ = _request_locale(ctx)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, format=format, locale=locale)
+    if isinstance(value, dt.date):
+        return format_date(value, format=format, locale=locale)
+    return "" if value is None else str(value)
+
+
+JINJA_GLOBALS = {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+JINJA_FILTERS = {"number": number, "date": date}

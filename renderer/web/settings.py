@@ -1,0 +1,63 @@
+"""Web settings, read from the environment in one place (`load_settings`), never at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.store.settings import StoreSettings
+from engine.store.settings import load_settings as load_store_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """How the web app runs. Tests build their own; `cliniform serve` reads the environment."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    debug: bool = False
+    #: UI languages offered; the first is the default
+    locales: tuple[str, ...] = ("en", "ar")
+    #: show numbers in Arabic-Indic digits when the UI is Arabic (a clinic option)
+    arabic_digits: bool = False
+    #: where the packs are (None: $CLINIFORM_PACKS or the project's folders)
+    pack_roots: tuple[Path, ...] | None = None
+    #: gettext catalogs (locale/<lang>/LC_MESSAGES/messages.mo)
+    locale_dir: Path = PROJECT_ROOT / "locale"
+    #: largest upload accepted at all; items may set a lower max_size_kb
+    max_upload_kb: int = 10_240
+    log_level: str = "INFO"
+    store: StoreSettings = field(default_factory=StoreSettings)
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
+    """Read ``CLINIFORM_*`` variables from ``environ`` (default: os.environ)."""
+    env = os.environ if environ is None else environ
+    locales = tuple(x.strip() for x in env.get("CLINIFORM_LOCALES", "en,ar").split(",") if x.strip())
+    packs = env.get("CLINIFORM_PACKS", "").strip()
+    return WebSettings(
+        host=env.get("CLINIFORM_HOST", "127.0.0.1"),
+        port=int(env.get("CLINIFORM_PORT", "8000")),
+        debug=_flag(env.get("CLINIFORM_DEBUG")),
+        locales=locales or ("en", "ar"),
+        arabic_digits=_flag(env.get("CLINIFORM_ARABIC_DIGITS")),
+        pack_roots=tuple(Path(p) for p in packs.split(os.pathsep) if p) if packs else None,
+        locale_dir=Path(env.get("CLINIFORM_LOCALE_DIR", str(PROJECT_ROOT / "locale"))),
+        max_upload_kb=int(env.get("CLINIFORM_MAX_UPLOAD_KB", "10240")),
+        log_level=env.get("CLINIFORM_LOG_LEVEL", "INFO").upper(),
+        store=load_store_settings(env),
+    )
