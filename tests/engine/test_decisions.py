@@ -57,5 +57,6 @@ def test_affected_rules_follow_dependencies(catalog: Catalog) -> None:
     form = catalog.form("core.vitals")
     assert form is not None
     rules = rules_for_form(catalog, "core.vitals")
-    assert affected_rules(rules, ["systolic"], form.dependents) == rules
+    assert {r.id for r in affected_rules(rules, ["systolic"], form.dependents)} == {"core.hypertensive_crisis"}
+    assert {r.id for r in affected_rules(rules, ["heart_rate"], form.dependents)} == {"core.tachycardia", "core.bradycardia"}
     assert affected_rules(rules, ["weight"], form.dependents) == []
