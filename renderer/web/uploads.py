@@ -35,13 +35,16 @@ async def hash_only(content: bytes, media_type: str) -> str:
 
 
 def sniff(content: bytes, declared: str | None) -> str:
-    """The media type the bytes show, else the declared one, else octet-stream."""
+    """The media type the bytes show; a declared type only for formats we cannot recognise."""
     for prefix, media_type in MAGIC:
         if content.startswith(prefix):
             return media_type
     if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         return "image/webp"
-    return (declared or "application/octet-stream").split(";")[0].strip().lower()
+    claimed = (declared or "").split(";")[0].strip().lower()
+    known = {media_type for _, media_type in MAGIC} | {"image/webp"}
+    # a file that claims a format we recognise but does not start like one is not that format
+    return "application/octet-stream" if not claimed or claimed in known else claimed
 
 
 async def file_refs(form: Form, pairs: Iterable[tuple[str, Any]], keep: Keeper = hash_only) -> dict[str, dict[str, Any]]:

@@ -38,5 +38,5 @@ def app(settings: WebSettings, catalog: Catalog) -> Litestar:
 
 @pytest.fixture()
 def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
-    with TestClient(app, base_url="http://localhost") as client:
+    with TestClient(app, base_url="http://testserver.local") as client:
         yield client

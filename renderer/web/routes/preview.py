@@ -12,6 +12,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 
 from engine.catalog import Catalog
 from engine.evaluator import Context, evaluate
@@ -69,14 +70,14 @@ async def form_list(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/forms/{form_id:str}", name="preview")
-async def preview(request: Request[Any, Any, Any], form_id: str, sex: str = "female", birth_date: str = "") -> Response[Any]:
+async def preview(request: Request[Any, Any, Any], form_id: FromPath[str], sex: FromQuery[str] = "female", birth_date: FromQuery[str] = "1990-01-01") -> Response[Any]:
     form = _form(request, form_id)
     evaluation = evaluate(form, {}, _context(sex, birth_date), request.state.locale)
     return _page(request, FormView(evaluation), sex=sex, birth_date=birth_date)
 
 
 @post("/forms/{form_id:str}", name="preview-post")
-async def preview_post(request: Request[Any, Any, Any], form_id: str) -> Response[Any]:
+async def preview_post(request: Request[Any, Any, Any], form_id: FromPath[str]) -> Response[Any]:
     """The plain post: check the answers, or add/remove a row, and show the page again."""
     form = _form(request, form_id)
     sub = await read_submission(request, form)
@@ -93,7 +94,7 @@ async def preview_post(request: Request[Any, Any, Any], form_id: str) -> Respons
 
 
 @post("/forms/{form_id:str}/live", name="preview-live")
-async def preview_live(request: Request[Any, Any, Any], form_id: str) -> Response[Any]:
+async def preview_live(request: Request[Any, Any, Any], form_id: FromPath[str]) -> Response[Any]:
     """An htmx round-trip: evaluate the posted answers, return the affected fragments."""
     form = _form(request, form_id)
     sub = await read_submission(request, form)

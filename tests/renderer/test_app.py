@@ -1,0 +1,99 @@
+"""The app shell: factory, static files, language switch, error pages, request log."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from bs4 import BeautifulSoup
+from litestar import Litestar, get
+from litestar.testing import TestClient
+
+from engine.catalog import Catalog
+from renderer.web.app import create_app
+from renderer.web.settings import WebSettings, load_settings
+
+Client = TestClient[Litestar]
+
+
+def test_settings_come_from_the_environment_in_one_place() -> None:
+    settings = load_settings({"CLINIFORM_PORT": "9000", "CLINIFORM_LOCALES": "ar,en", "CLINIFORM_ARABIC_DIGITS": "yes"})
+    assert settings.port == 9000 and settings.locales == ("ar", "en") and settings.default_locale == "ar"
+    assert settings.arabic_digits is True
+    assert load_settings({}).locales == ("en", "ar")
+
+
+def test_start_page_and_static_assets(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.text, "html.parser")
+    scripts = [s["src"] for s in soup.find_all("script")]
+    assert any(s.startswith("/static/vendor/htmx.min.js?v=") for s in scripts)
+    for url in [*scripts, soup.find("link", rel="stylesheet")["href"]]:
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+    assert "htmx" in client.get("/static/vendor/htmx.min.js").text
+
+
+def test_language_from_query_cookie_and_accept_language(client: Client) -> None:
+    assert 'lang="ar" dir="rtl"' in client.get("/", headers={"Accept-Language": "ar-JO,ar;q=0.9,en;q=0.5"}).text
+    assert 'lang="en" dir="ltr"' in client.get("/", headers={"Accept-Language": "fr, en;q=0.5"}).text
+    assert 'lang="ar"' in client.get("/?lang=ar").text
+
+
+def test_language_switch_sets_a_cookie_and_goes_back(client: Client) -> None:
+    response = client.post("/language", data={"lang": "ar", "next": "/forms?lang=en"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/forms"
+    cookie = response.headers["set-cookie"]
+    assert "cliniform_lang=ar" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert 'dir="rtl"' in client.get("/forms").text
+    evil = client.post("/language", data={"lang": "en", "next": "https://evil.example/"}, follow_redirects=False)
+    assert evil.headers["location"] == "/"
+
+
+def test_friendly_404(client: Client) -> None:
+    response = client.get("/no/such/page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.find("h1").get_text() == "Page not found"
+    arabic = client.get("/no/such/page?lang=ar", headers={"Accept": "text/html"})
+    assert 'dir="rtl"' in arabic.text and "الصفحة غير موجودة" in arabic.text
+
+
+def test_friendly_500_is_logged_and_hides_the_trace(settings: WebSettings, catalog: Catalog, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    @get("/boom")
+    async def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    app = create_app(settings, catalog=catalog)
+    app.register(boom)
+    with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR, logger="cliniform.web"):
+        monkeypatch.setattr(logging.getLogger("cliniform"), "propagate", True)
+        response = client.get("/boom", headers={"Accept": "text/html"})
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert "secret internals" not in response.text
+    assert any("secret internals" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+
+def test_requests_are_logged(client: Client, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logging.getLogger("cliniform"), "propagate", True)
+    with caplog.at_level(logging.INFO, logger="cliniform.web.access"):
+        client.get("/forms?q=secret-name")
+    lines = [r.getMessage() for r in caplog.records if r.name == "cliniform.web.access"]
+    assert any(line.startswith("GET /forms 200 ") for line in lines)
+    assert not any("secret-name" in line for line in lines)
+
+
+def test_catalog_errors_stop_the_app(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from renderer.web.app import CatalogError, load_catalog
+
+    root = Path(str(tmp_path)) / "bad"
+    (root / "forms").mkdir(parents=True)
+    (root / "pack.yaml").write_text("schema: cliniform/pack@1\nid: bad\nversion: 1.0.0\ntitle: {en: Bad}\nlocales: [en]\n")
+    (root / "forms" / "f.yaml").write_text("schema: cliniform/form@1\nid: bad.f\nversion: 1.0.0\ntitle: {en: F}\nitems:\n  - {id: x, type: quantitiy}\n")
+    with pytest.raises(CatalogError, match="quantitiy"):
+        load_catalog(WebSettings(pack_roots=(root,)))
