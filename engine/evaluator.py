@@ -88,6 +88,7 @@ class _Run(Validation):
 
     def coerce_container(self, item: Item) -> None:
         self._purge(item.id + "[", self.coerce_errors)
+        self.coerce_errors.pop(item.id, None)
         raw = self.raw.get(item.id)
         cells = _cells(item)
         if item.type == "repeating_group":

@@ -57,11 +57,18 @@ def reevaluate(previous: Evaluation, changes: Mapping[str, Any]) -> Evaluation:
         container_id, key, cell_id = match.groups()
         container = form.index.get(container_id)
         cell = form.index.get(cell_id)
-        if container is None or cell is None or container.type not in ROW_CONTAINERS:
+        if container is None or cell is None or container.type not in ROW_CONTAINERS or _row_container(form, cell) is not container:
             continue
         _copy_container(run, raw, container_id)
         row_key: Any = int(key) if container.type == "repeating_group" and key.isdigit() else key
-        rows_raw = raw[container_id]
+        if container.type == "grid":
+            # a grid's rows are declared: the first answer in a row creates the row's answers
+            if row_key not in {r.code for r in container.rows}:
+                continue
+            grid = raw[container_id] = raw.get(container_id) if isinstance(raw.get(container_id), dict) else {}
+            if not isinstance(grid.get(row_key), dict):
+                grid[row_key] = {}
+        rows_raw = raw.get(container_id)
         try:
             rows_raw[row_key][cell_id] = value
         except (IndexError, KeyError, TypeError):
