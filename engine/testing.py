@@ -121,7 +121,7 @@ def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form], classifier:
         summary = render_summary(rule, env, "en")
         if summary != test.summary:
             problems.append(f"summary: expected {test.summary!r}, got {summary!r}")
-    return Outcome(f"{rule.id}@{rule.key.version}", test.name, not problems, "; ".join(problems), test.location)
+    return Outcome(f"{rule.id}@{rule.key.version}", test.name, not problems, "; ".join(problems), test.location, "RULE003")
 
 
 def run_tests(result: LoadResult, packs: set[str] | None = None) -> list[Outcome]:
