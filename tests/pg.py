@@ -75,7 +75,7 @@ class PostgresServer:
 
         with psycopg.connect(host=self.host, port=self.port, user=self.user, dbname="postgres",
                              autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql.encode())
 
     def create_database(self, name: str, template: str | None = None) -> str:
         """Create ``name`` (a copy of ``template`` if given); returns its URL."""

@@ -149,18 +149,18 @@ def verify(target: Engine | Connection, anchors: Iterable[tuple[int, str]] = ())
     """
     expected_anchor = dict(anchors)
     prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    head: tuple[int, str] | None = None
+    head_seq: int | None = None
     for row in _rows(target):
         broken = _check(row, expected_seq, prev, expected_anchor)
         if broken:
-            return VerifyResult(False, checked, *(head or (None, None)), broken[0], broken[1])
-        prev, expected_seq, checked, head = row.hash, row.seq + 1, checked + 1, (row.seq, row.hash)
+            return VerifyResult(False, checked, head_seq, prev if head_seq else None, *broken)
+        prev, expected_seq, checked, head_seq = row.hash, row.seq + 1, checked + 1, row.seq
+    head_hash = prev if head_seq else None
     missing = [s for s in expected_anchor if s >= expected_seq]
     if missing:
-        first = min(missing)
-        return VerifyResult(False, checked, *(head or (None, None)), first,
-                            f"anchored event is missing (chain ends at seq {expected_seq - 1})")
-    return VerifyResult(True, checked, *(head or (None, None)))
+        problem = f"anchored event is missing (chain ends at seq {expected_seq - 1})"
+        return VerifyResult(False, checked, head_seq, head_hash, min(missing), problem)
+    return VerifyResult(True, checked, head_seq, head_hash)
 
 
 def _check(row: Any, seq: int, prev: str, anchors: dict[int, str]) -> tuple[int, str] | None:

@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.store.models import ConsentRecord, Document, Encounter, Observation
-from engine.store.records import Actor, LatestAnswer, ListEntry, ListSpec, SeriesPoint, TimelineEntry
+from engine.store.records import (
+    Actor,
+    LatestAnswer,
+    ListEntry,
+    ListSpec,
+    SeriesPoint,
+    TimelineEntry,
+)
 from engine.store.service import Service
 
 FINAL = ("signed", "amended")

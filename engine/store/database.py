@@ -34,7 +34,7 @@ def sqlite_path(url: str | URL) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    return Path(parsed.database)  # type: ignore[arg-type]
+    return Path(parsed.database)
 
 
 def create_store_engine(settings: StoreSettings) -> Engine:

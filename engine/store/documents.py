@@ -76,7 +76,7 @@ class Documents(Service):
                 raise ValueError(f"{definition.def_id} is a {definition.kind}, not a form")
             if encounter_id is not None and tx.get(Encounter, encounter_id, "encounter").patient_id != patient_id:
                 raise ValueError(f"encounter {encounter_id} belongs to another patient")
-            values = {
+            values: dict[str, Any] = {
                 "clinic_id": actor.clinic_id, "patient_id": patient_id, "encounter_id": encounter_id,
                 "definition_version_id": definition.id, "def_id": definition.def_id,
                 "def_version": definition.version, "content_hash": definition.content_hash,

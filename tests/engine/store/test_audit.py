@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -76,7 +77,7 @@ def test_events_record_who_what_where_and_link_up(chain: Store, actor: Actor, pa
         events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
     assert [e.seq for e in events] == list(range(1, EVENTS + 1))
     assert events[0].prev_hash == GENESIS_HASH
-    for before, after in zip(events, events[1:], strict=False):
+    for before, after in itertools.pairwise(events):
         assert after.prev_hash == before.hash == chain_hash(before.prev_hash, event_payload(before))
     export = events[4]
     assert (export.action, export.user_id, export.role, export.clinic_id, export.ip, export.patient_id,

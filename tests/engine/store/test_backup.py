@@ -58,7 +58,7 @@ def test_backup_then_restore_over_newer_data_with_force(
 
 
 def test_restore_into_a_fresh_location(live: tuple[str, Store, Actor], tmp_path: Path) -> None:
-    url, store, _ = live
+    url, _store, _ = live
     copy = tmp_path / "b.db"
     assert main(["backup", str(copy), "--database-url", url]) == 0
     target = f"sqlite:///{tmp_path / 'new' / 'c.db'}"
@@ -69,7 +69,7 @@ def test_restore_into_a_fresh_location(live: tuple[str, Store, Actor], tmp_path:
 def test_restore_refuses_a_backup_with_a_broken_audit_chain(
     live: tuple[str, Store, Actor], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url, store, _ = live
+    url, _store, _ = live
     copy = tmp_path / "b.db"
     main(["backup", str(copy), "--database-url", url])
     tampered = Database.from_url(f"sqlite:///{copy}")

@@ -41,10 +41,10 @@ def test_two_writers_same_draft_same_base_one_wins_nothing_lost(
         doc = store.documents.create(actor, patient_id=patient.id, definition_version_id=form.id,
                                      answers={"note": "start"})
         answers = [{"note": f"writer A round {round_}"}, {"note": f"writer B round {round_}"}]
-        results = race(database_url, [
-            lambda s, a=a: s.documents.save_draft(actor, doc.id, base_version=1, answers=a)
-            for a in answers
-        ])
+        def writer(answer: dict[str, str], doc_id: int = doc.id) -> Callable[[Store], Any]:
+            return lambda s: s.documents.save_draft(actor, doc_id, base_version=1, answers=answer)
+
+        results = race(database_url, [writer(a) for a in answers])
         conflicts = [r for r in results if isinstance(r, ConflictError)]
         wins = [r for r in results if not isinstance(r, Exception)]
         assert (len(wins), len(conflicts)) == (1, 1), results
