@@ -65,10 +65,12 @@ def reevaluate(previous: Evaluation, changes: Mapping[str, Any]) -> Evaluation:
             # a grid's rows are declared: the first answer in a row creates the row's answers
             if row_key not in {r.code for r in container.rows}:
                 continue
-            grid = raw[container_id] = raw.get(container_id) if isinstance(raw.get(container_id), dict) else {}
+            current = raw.get(container_id)
+            grid: dict[str, Any] = current if isinstance(current, dict) else {}
+            raw[container_id] = grid
             if not isinstance(grid.get(row_key), dict):
                 grid[row_key] = {}
-        rows_raw = raw.get(container_id)
+        rows_raw: Any = raw.get(container_id)
         try:
             rows_raw[row_key][cell_id] = value
         except (IndexError, KeyError, TypeError):
