@@ -82,6 +82,8 @@ def _leaf(item: Item, path: str, data: FormData, uploads: Mapping[str, Any]) -> 
     if item.type == "multiple_choice":
         return [v for v in data.getall(path) if v.strip()]
     if item.type == "quantity" and f"{path}.unit" in data:
+        if not data.get(path).strip():
+            return ""  # a unit alone is no answer
         return {"value": data.get(path), "unit": data.get(f"{path}.unit") or item.unit}
     if kind in ("attachment", "signature"):
         if path in uploads:
