@@ -37,6 +37,7 @@ def test_every_input_gets_a_value_so_defaults_do_not_come_back(catalog: Catalog)
     assert form is not None
     raw = parse_answers(form, _data())
     assert raw["symptoms"] == [] and raw["smoker"] == "" and raw["meds"] == []
+    assert parse_answers(form, _data(("weight", " "), ("weight.unit", "kg")))["weight"] == ""  # a unit alone is no answer
 
 
 def test_row_numbers_sort_numerically(catalog: Catalog) -> None:
