@@ -101,7 +101,7 @@ def append(session: Session, actor: Actor, entries: Sequence[AuditEntry], at: da
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, event_payload(_Row(row)))
         rows.append(row)
-    session.execute(insert(AuditEvent), rows)
+    session.connection().execute(insert(AuditEvent.__table__), rows)
     return [r["seq"] for r in rows]
 
 
