@@ -211,8 +211,8 @@ def bench_series(path: Path) -> dict[str, float]:
         points.append(len(found))
 
     samples = _timed(query, QUERIES)
-    with db.engine.connect() as conn:
-        total = conn.exec_driver_sql("SELECT count(*) FROM observations").scalar_one()
+    with db.engine.connect() as connection:
+        total = connection.exec_driver_sql("SELECT count(*) FROM observations").scalar_one()
     db.dispose()
     assert set(points) == {docs_per_patient}, "series query returned the wrong number of points"
     return {"series_p50_ms": statistics.median(samples), "series_p95_ms": _percentile(samples, 0.95),

@@ -101,7 +101,7 @@ def append(session: Session, actor: Actor, entries: Sequence[AuditEntry], at: da
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, event_payload(_Row(row)))
         rows.append(row)
-    session.connection().execute(insert(AuditEvent.__table__), rows)
+    session.connection().execute(insert(AuditEvent), rows)
     return [r["seq"] for r in rows]
 
 

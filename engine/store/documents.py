@@ -207,7 +207,7 @@ class Documents(Service):
                                     document_id=document_id, effective_at=effective_at)
         if values:
             # Core, not ORM bulk insert: one executemany instead of a statement per row
-            tx.session.connection().execute(insert(Observation.__table__), values)
+            tx.session.connection().execute(insert(Observation), values)
 
 
 def _wrong_state(document_id: int, status: str, kind: str) -> str:
