@@ -24,13 +24,30 @@ import yaml
 from engine.diagnostics import Diagnostic, Location, make
 
 try:  # libyaml is much faster; the pure-Python parser gives the same nodes
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+_PLAIN = "tag:cliniform,2024:plain"
+
+
+class _Loader(_BaseLoader):
+    """Tags every untagged plain scalar as plain, so that `_Builder._scalar` resolves it
+    with the YAML 1.2 core schema: PyYAML's own resolvers are YAML 1.1's, which tag `1e3`
+    and `0o17` as text (and `no` as a boolean)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _PLAIN
+        return super().resolve(kind, value, implicit)
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+#: libyaml composes nested collections by recursion in C: some 30,000 nested `[` crash the
+#: process (SIGSEGV) before any limit of ours applies. Past this many `[` and `{`, the
+#: nesting is measured from the parser's events (iterative, safe) before composing.
+MAX_FLOW_OPENERS = 10_000
 EXTENSIONS = (".yaml", ".yml", ".json")
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -108,6 +125,8 @@ def read_text(text: str, path: str = "<string>", *, is_json: bool = False) -> tu
             return None, [make("READ003", exc.msg, Location(path, exc.lineno, exc.colno), hint="check for a missing comma, quote or bracket just before this position")]
         except RecursionError:
             return None, [make("READ005", "document is nested too deeply", Location(path, 1, 1))]
+    if text.count("[") + text.count("{") > MAX_FLOW_OPENERS and _too_deep(text):
+        return None, [make("READ005", f"document is nested deeper than {MAX_DEPTH} levels", Location(path, 1, 1), hint="simplify the document")]
     try:
         loader = _Loader(text)
         try:
@@ -131,6 +150,22 @@ def read_text(text: str, path: str = "<string>", *, is_json: bool = False) -> tu
     if builder.diagnostics and any(d.code == "READ005" for d in builder.diagnostics):
         return None, builder.diagnostics
     return SourceDocument(path, text, data, builder.locations), builder.diagnostics
+
+
+def _too_deep(text: str) -> bool:
+    """Whether collections nest deeper than MAX_DEPTH, from parser events (no recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return True
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return False  # composing reports the syntax error with its position
+    return False
 
 
 def _yaml_hint(problem: str) -> str:
@@ -161,7 +196,7 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES or depth > MAX_DEPTH:
             if not self.diagnostics or self.diagnostics[-1].code != "READ005":
-                what = "too many nodes (or aliases expanding)" if self.count > MAX_NODES else f"nested deeper than {MAX_DEPTH} levels"
+                what = "too many nodes (or aliases expanding)" if self.count > MAX_NODES else f"more than {MAX_DEPTH} levels of nesting"
                 self.diagnostics.append(make("READ005", f"document has {what}", self._loc(node), pointer=pointer, hint="simplify the document; aliases may not expand into huge trees"))
             return None
         self.locations[pointer] = self._loc(node)
