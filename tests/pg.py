@@ -7,7 +7,7 @@ The server is created by the tests themselves: ``initdb`` into a temporary direc
 
 If the server binaries are missing, tests that need the server FAIL with a message saying how
 to install them (`make system-deps`); set ``CLINIFORM_SKIP_POSTGRES=1`` to skip them instead.
-``CLINIFORM_PG_BIN`` may name the directory holding initdb and pg_ctl.
+``CLINIFORM_PG_BIN`` names the directory holding initdb and pg_ctl, if not the usual one.
 """
 
 from __future__ import annotations
@@ -36,16 +36,15 @@ SERVER_SETTINGS = {
 
 
 def find_bindir() -> Path | None:
-    """The directory with initdb and pg_ctl: $CLINIFORM_PG_BIN, PATH, or the newest Debian one."""
-    candidates: list[Path] = []
+    """The directory with initdb and pg_ctl: $CLINIFORM_PG_BIN if set (and only it), else
+    the one on PATH, else the newest /usr/lib/postgresql/*/bin (Debian)."""
     if os.environ.get(BIN_ENV):
-        candidates.append(Path(os.environ[BIN_ENV]))
-    on_path = shutil.which("initdb")
-    if on_path:
-        candidates.append(Path(on_path).parent)
-    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
-                    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0, reverse=True)
-    candidates += debian
+        candidates = [Path(os.environ[BIN_ENV])]
+    else:
+        on_path = shutil.which("initdb")
+        candidates = [Path(on_path).parent] if on_path else []
+        candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True,
+                             key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
     for directory in candidates:
         if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
             return directory
@@ -108,7 +107,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     bindir = find_bindir()
     if bindir is None:
         pytest.fail(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found in $CLINIFORM_PG_BIN, PATH or "
+            f"PostgreSQL server binaries (initdb, pg_ctl) not found in ${BIN_ENV}, PATH or "
             "/usr/lib/postgresql/*/bin. Install them with `make system-deps` (Debian package "
             f"`postgresql`), or set {SKIP_ENV}=1 to skip the PostgreSQL tests.",
             pytrace=False,

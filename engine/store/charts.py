@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.store.columns import aware
 from engine.store.models import ConsentRecord, Document, Encounter, Observation
 from engine.store.records import (
     Actor,
@@ -76,6 +77,8 @@ class Charts(Service):
         """Values of one code (e.g. LOINC 8480-6, systolic pressure) or one item, oldest first."""
         if (code is None) == (item_path is None):
             raise ValueError("give either a code or an item path")
+        aware(since, "since")
+        aware(until, "until")
         o = Observation
         query = (
             select(o.effective_at, o.document_id, o.item_path, o.code_system, o.code, o.value_num,

@@ -21,6 +21,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(value: datetime | None, name: str) -> datetime | None:
+    """``value`` unchanged if it is None or timezone-aware; ValueError naming it otherwise."""
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{name} is a naive datetime ({value.isoformat()}); pass an aware one (UTC)")
+    return value
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC datetime on both backends.
 

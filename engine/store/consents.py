@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from engine.store.columns import aware
 from engine.store.errors import InvalidStateError
 from engine.store.models import ConsentRecord
 from engine.store.records import Actor
@@ -45,6 +46,7 @@ class Consents(Service):
         pdf_sha256: str | None = None, supersedes_id: int | None = None,
     ) -> int:
         """Append a consent event; a withdrawal must name the consent it withdraws."""
+        aware(signed_at, "signed_at")
         if event not in CONSENT_EVENTS:
             raise ValueError(f"unknown consent event {event!r}; one of {', '.join(CONSENT_EVENTS)}")
         if event == "withdrawn" and supersedes_id is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from engine.store.errors import DuplicateError, IntegrityViolation, NotFoundError
 from engine.store.models import DEFINITION_KINDS, DefinitionVersion
@@ -28,6 +29,17 @@ class Definitions(Service):
         version (idempotent); with different content it is refused: a published version is
         never changed, publish a new version number instead.
         """
+        try:
+            return self._publish(actor, kind, def_id, version, source_text, content_hash)
+        except IntegrityError:
+            # another process published the same version at the same moment: the retry
+            # finds it and returns it (same content) or refuses (different content)
+            return self._publish(actor, kind, def_id, version, source_text, content_hash)
+
+    def _publish(
+        self, actor: Actor, kind: str, def_id: str, version: str, source_text: str,
+        content_hash: str,
+    ) -> DefinitionRecord:
         if kind not in DEFINITION_KINDS:
             raise ValueError(f"unknown definition kind {kind!r}; one of {', '.join(DEFINITION_KINDS)}")
         actual = hashlib.sha256(source_text.encode("utf-8")).hexdigest()

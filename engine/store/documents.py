@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, insert, select, update
 
+from engine.store.columns import aware
 from engine.store.definitions import definition_record
 from engine.store.errors import ConflictError, InvalidStateError
 from engine.store.models import DefinitionVersion, Document, Encounter, Observation, Revision
@@ -69,6 +70,7 @@ class Documents(Service):
         encounter_id: int | None = None, effective_at: datetime | None = None,
     ) -> DocumentRecord:
         """Start a draft pinned to a published form version (version 1 of the document)."""
+        aware(effective_at, "effective_at")
         with self._tx(actor) as tx:
             tx.require_patient(patient_id)
             definition = tx.get(DefinitionVersion, definition_version_id, "definition version")

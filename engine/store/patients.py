@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from engine.store.columns import aware
 from engine.store.errors import DuplicateError, InvalidStateError
 from engine.store.models import SEXES, Encounter, Patient
 from engine.store.records import Actor, EncounterRecord, PatientRecord
@@ -92,6 +93,7 @@ class Encounters(Service):
         self, actor: Actor, patient_id: int, *, kind: str, reason: str | None = None,
         started_at: datetime | None = None, clinician_id: int | None = None,
     ) -> EncounterRecord:
+        aware(started_at, "started_at")
         with self._tx(actor) as tx:
             tx.require_patient(patient_id)
             encounter = Encounter(
@@ -105,6 +107,7 @@ class Encounters(Service):
             return encounter_record(encounter)
 
     def close(self, actor: Actor, encounter_id: int, ended_at: datetime | None = None) -> EncounterRecord:
+        aware(ended_at, "ended_at")
         with self._tx(actor) as tx:
             encounter = tx.get(Encounter, encounter_id, "encounter")
             if encounter.status != "open":

@@ -71,3 +71,20 @@ def test_concurrent_audit_appends_keep_one_unbroken_chain(
     result = store.verify_audit()
     assert result.ok, result.message()
     assert result.checked == 2 + 60  # clinic, patient, then the reads
+
+
+def test_publishing_the_same_version_at_once_gives_one_version(
+    store: Store, actor: Actor, database_url: str,
+) -> None:
+    import hashlib
+
+    source = "schema: cliniform/form@1\nid: core.race\nversion: 1.0.0\n"
+    digest = hashlib.sha256(source.encode()).hexdigest()
+
+    def publish(s: Store) -> object:
+        return s.definitions.publish(actor, kind="form", def_id="core.race", version="1.0.0",
+                                     source_text=source, content_hash=digest)
+
+    first, second = race(database_url, [publish, publish])
+    assert first == second and not isinstance(first, Exception), (first, second)
+    assert len(store.definitions.versions(actor, "form", "core.race")) == 1
