@@ -93,12 +93,12 @@ def check_structure(doc: SourceDocument) -> list[Diagnostic]:
     validator = validator_for(schema_id)
     errors = sorted(validator.iter_errors(doc.data), key=relevance)
     diagnostics: list[Diagnostic] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for top in errors:
         for error in _leaves(top):
             diag = _to_diagnostic(doc, error)
-            if (diag.pointer, diag.code) not in seen:
-                seen.add((diag.pointer, diag.code))
+            if (diag.pointer, diag.code, diag.message) not in seen:
+                seen.add((diag.pointer, diag.code, diag.message))
                 diagnostics.append(diag)
     return diagnostics
 
