@@ -25,6 +25,7 @@ from engine.store.migrate import check_migrated
 from engine.store.patients import Encounters, Patients
 from engine.store.records import Actor
 from engine.store.service import Clock, Service
+from engine.store.settings import StoreSettings, load_settings
 
 
 class Store:
@@ -40,6 +41,22 @@ class Store:
         self.alerts = Alerts(db, clock)
         self.consents = Consents(db, clock)
         self._audit = _AuditRecorder(db, clock)
+
+    @classmethod
+    def open(cls, settings: StoreSettings | None = None, *, check: bool = True) -> Store:
+        """The store for ``settings`` (default: from the environment), for the app's start-up.
+
+        Raises NotMigratedError (with the `cliniform db upgrade` hint) when ``check`` is set
+        and the database is not at the newest migration.
+        """
+        db = Database.from_settings(settings or load_settings())
+        if check:
+            try:
+                check_migrated(db)
+            except Exception:
+                db.dispose()
+                raise
+        return cls(db)
 
     def record(
         self, actor: Actor, action: str, entity_type: str, entity_id: object = None, /, *,

@@ -69,3 +69,16 @@ def test_append_only_tables_reject_update_and_delete(
     for statement in (f"UPDATE {table} SET {key} = {key}", f"DELETE FROM {table}"):
         with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_store_open_checks_the_migration(empty_url: str) -> None:
+    from engine.store import StoreSettings
+
+    with pytest.raises(NotMigratedError, match="run `cliniform db upgrade`"):
+        Store.open(StoreSettings(empty_url))
+    unchecked = Store.open(StoreSettings(empty_url), check=False)
+    upgrade(unchecked.db)
+    unchecked.db.dispose()
+    opened = Store.open(StoreSettings(empty_url))
+    opened.check_migrated()
+    opened.db.dispose()
