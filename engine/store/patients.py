@@ -106,6 +106,12 @@ class Encounters(Service):
             tx.audit("create", "encounter", encounter.id, patient_id=patient_id, kind=kind)
             return encounter_record(encounter)
 
+    def get(self, actor: Actor, encounter_id: int) -> EncounterRecord:
+        with self._tx(actor) as tx:
+            encounter = tx.get(Encounter, encounter_id, "encounter")
+            tx.audit("read", "encounter", encounter_id, patient_id=encounter.patient_id)
+            return encounter_record(encounter)
+
     def close(self, actor: Actor, encounter_id: int, ended_at: datetime | None = None) -> EncounterRecord:
         aware(ended_at, "ended_at")
         with self._tx(actor) as tx:
