@@ -26,6 +26,8 @@ system-deps:     ## install the Debian packages the suite needs, where missing
 	@bash scripts/system-deps.sh
 
 run: $(STAMP) assets  ## install, migrate, seed a demo clinic and serve on http://127.0.0.1:8000
+	$(VENV)/bin/cliniform db upgrade
+	$(VENV)/bin/cliniform seed-demo
 	$(VENV)/bin/cliniform serve --host $(HOST) --port $(PORT)
 
 assets: $(STAMP)  ## front-end assets (npm registry, pinned) and compiled UI catalogs

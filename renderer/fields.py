@@ -110,6 +110,8 @@ class FieldView:
     required: bool
     calculated: bool
     errors: tuple[ItemError, ...]
+    #: the whole form is shown read-only (a signed document)
+    locked: bool = False
     dom: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -146,7 +148,7 @@ class FieldView:
 
     @property
     def readonly(self) -> bool:
-        return self.item.readonly or self.calculated
+        return self.locked or self.item.readonly or self.calculated
 
     @property
     def invalid(self) -> bool:
@@ -239,12 +241,14 @@ def _parents(form: Form, item: Item) -> Iterator[str]:
 class FormView:
     """A form and its evaluation, seen in one locale, for the templates."""
 
-    def __init__(self, evaluation: Evaluation, *, show_all_errors: bool = False, changed: str | None = None) -> None:
+    def __init__(self, evaluation: Evaluation, *, show_all_errors: bool = False, changed: str | None = None,
+                 locked: bool = False) -> None:
         self.evaluation = evaluation
         self.form = evaluation.form
         self.locale = evaluation.locale
         self.show_all_errors = show_all_errors
         self.changed = changed
+        self.locked = locked
 
     @property
     def title(self) -> Label:
@@ -276,7 +280,7 @@ class FormView:
             value=self._lookup(ev.values, path), raw=self._lookup(ev.raw, path),
             visible=ev.visible.get(path, item.visible_when is None),
             required=path in ev.required, calculated=path in ev.calculated,
-            errors=self.shown_errors(path),
+            errors=() if self.locked else self.shown_errors(path), locked=self.locked,
         )
 
     def label(self, text: Text) -> Label:

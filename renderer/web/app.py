@@ -19,7 +19,9 @@ from litestar.template.config import TemplateConfig
 
 from engine.catalog import Catalog
 from engine.packs import default_pack_roots, load
+from engine.store import Database, Store
 from renderer.web import logs
+from renderer.web.auth import guard, secret_key
 from renderer.web.errors import http_error, server_error
 from renderer.web.i18n import JINJA_FILTERS, JINJA_GLOBALS, negotiate, translations
 from renderer.web.routes import ROUTES
@@ -64,14 +66,19 @@ async def _set_locale(request: Request[Any, Any, Any]) -> None:
     request.state.arabic_digits = settings.arabic_digits and locale == "ar"
 
 
-def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None = None) -> Litestar:
-    """A Cliniform web app for ``settings`` (default: read from the environment)."""
+def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None = None,
+               store: Store | None = None) -> Litestar:
+    """A Cliniform web app for ``settings`` (default: read from the environment).
+
+    The database must be migrated (`cliniform db upgrade`); the app refuses to start otherwise.
+    """
     settings = settings or load_settings()
     logs.configure(settings.log_level)
     catalog = catalog if catalog is not None else load_catalog(settings)
+    store = store if store is not None else Store(Database.from_settings(settings.store))
     static = create_static_files_router(
         path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False,
-        cache_control=CacheControlHeader(max_age=3600, public=True),
+        cache_control=CacheControlHeader(max_age=3600, public=True), opt={"public": True},
     )
     return Litestar(
         route_handlers=[*ROUTES, static],
@@ -80,7 +87,10 @@ def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None =
         middleware=[logs.request_logging],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         before_request=_set_locale,
-        state=State({"settings": settings, "catalog": catalog}),
+        guards=[guard],
+        on_startup=[store.check_migrated],
+        state=State({"settings": settings, "catalog": catalog, "store": store,
+                     "secret": secret_key(settings, PROJECT_ROOT / "var")}),
         request_max_body_size=(settings.max_upload_kb + 1024) * 1024,
         openapi_config=None,
         debug=settings.debug,

@@ -1,4 +1,4 @@
-"""Web commands: `cliniform serve`."""
+"""Web commands: `cliniform serve`, `cliniform seed-demo`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     serve.set_defaults(handler=cmd_serve)
 
+    seed = subparsers.add_parser(
+        "seed-demo",
+        help="create the demo clinic: users admin, clinician, reception and 20 patients",
+        description="Create the demo clinic (code $CLINIFORM_CLINIC, default `demo`) in the database "
+        "($CLINIFORM_DATABASE_URL): users admin, clinician and reception with the passwords printed "
+        "here and in README.md, 20 patients with Arabic and Latin names, and a few encounters and "
+        "vital-sign documents. Does nothing when the clinic exists. Run `cliniform db upgrade` first.",
+    )
+    seed.set_defaults(handler=cmd_seed)
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
@@ -39,6 +49,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"cliniform serve: {error}", file=sys.stderr)
         print("fix the definitions (`cliniform check` lists every problem) and start again", file=sys.stderr)
         return 1
+    from engine.store import Database, NotMigratedError, check_migrated
+
+    try:
+        check_migrated(Database.from_settings(settings.store))
+    except NotMigratedError as error:
+        print(f"cliniform serve: {error}", file=sys.stderr)
+        return 1
     os.environ["CLINIFORM_HOST"], os.environ["CLINIFORM_PORT"] = host, str(port)
     print(f"Cliniform: {len(catalog.latest_forms())} forms loaded; serving on http://{host}:{port}", flush=True)
     uvicorn.run(
@@ -46,4 +63,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers if not args.reload else None, reload=args.reload,
         log_level=settings.log_level.lower(), access_log=False, proxy_headers=False,
     )
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from engine.store import Database, NotMigratedError, Store, check_migrated
+    from renderer.web.app import CatalogError, load_catalog
+    from renderer.web.seed import DEMO_USERS, seed_demo
+
+    settings = load_settings()
+    db = Database.from_settings(settings.store)
+    try:
+        check_migrated(db)
+        catalog = load_catalog(settings)
+    except (NotMigratedError, CatalogError) as error:
+        print(f"cliniform seed-demo: {error}", file=sys.stderr)
+        return 1
+    result = seed_demo(Store(db), catalog, settings.clinic)
+    if result.created:
+        print(f"Demo clinic '{settings.clinic}' created with {result.patients} patients.")
+    else:
+        print(f"Demo clinic '{settings.clinic}' already exists; nothing changed.")
+    print("Sign in with:")
+    for name, (password, display, roles) in DEMO_USERS.items():
+        print(f"  {name:<10} password {password:<22} ({display}; {', '.join(roles)})")
     return 0

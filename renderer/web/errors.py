@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
 
 from renderer.web.i18n import negotiate, translations
 from renderer.web.views import page
@@ -46,8 +49,19 @@ def _render(request: Request[Any, Any, Any], status: int, detail: str) -> Respon
     return page(request, "errors/error.html", status_code=status, code=status, heading=heading, detail=tr.gettext(detail))
 
 
+def _to_login(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Not signed in (or signed out by a timeout): to the sign-in page, then back here."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.headers.get("hx-request") == "true":
+        current = request.headers.get("hx-current-url") or "/"
+        return ClientRedirect("/login?" + urlencode({"next": urlsplit(current).path or "/"}))
+    return Redirect("/login?" + urlencode({"next": here}), status_code=HTTP_303_SEE_OTHER)
+
+
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status == 401:
+        return _to_login(request)
     if isinstance(exc, NotFoundException):
         detail = N_("The page you asked for does not exist. It may have moved, or the link may be wrong.")
     elif status == 413:

@@ -133,3 +133,52 @@ def date(ctx: Context, value: Any, format: str = "medium") -> str:
 
 JINJA_GLOBALS = {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 JINJA_FILTERS = {"number": number, "date": date}
+
+
+@pass_context
+def time_of_day(ctx: Context, value: Any) -> str:
+    """A time (of a datetime) for the UI language, in the local zone of the server."""
+    locale, _ = _request_locale(ctx)
+    if isinstance(value, dt.datetime):
+        return format_time(value, locale)
+    return "" if value is None else str(value)
+
+
+def format_time(value: dt.datetime, locale: str) -> str:
+    from babel.dates import format_time as babel_time
+
+    return babel_time(value.astimezone() if value.tzinfo else value, format="short", locale=locale)
+
+
+def age(value: Any) -> int | None:
+    """Whole years since ``value`` (a birth date)."""
+    if not isinstance(value, dt.date):
+        return None
+    today = dt.date.today()
+    return today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+
+
+def N_(message: str) -> str:
+    return message
+
+
+LABELS = {
+    "sex": {"female": N_("Female"), "male": N_("Male"), "other": N_("Other"), "unknown": N_("Unknown")},
+    "status": {"draft": N_("Draft"), "signed": N_("Signed"), "amended": N_("Amended"), "open": N_("Open"), "closed": N_("Closed")},
+    "revision": {"create": N_("Started"), "draft": N_("Draft saved"), "sign": N_("Signed"), "amend": N_("Amended"), "conflict": N_("Conflicting copy kept")},
+    "role": {"admin": N_("administrator"), "clinician": N_("clinician"), "reception": N_("reception")},
+    "encounter": {"outpatient": N_("Outpatient visit"), "follow_up": N_("Follow-up"), "telephone": N_("Telephone consultation"), "emergency": N_("Emergency")},
+}
+
+
+def _labeller(kind: str) -> Any:
+    @pass_context
+    def label(ctx: Context, code: str) -> str:
+        _, tr = _request_locale(ctx)
+        text = LABELS[kind].get(code)
+        return tr.gettext(text) if text else code
+    return label
+
+
+JINJA_GLOBALS.update({f"{kind}_label": _labeller(kind) for kind in LABELS})
+JINJA_FILTERS.update({"time": time_of_day, "age": age})

@@ -38,6 +38,15 @@ class WebSettings:
     max_upload_kb: int = 10_240
     log_level: str = "INFO"
     store: StoreSettings = field(default_factory=StoreSettings)
+    #: the clinic (tenant code) people sign in to
+    clinic: str = "demo"
+    #: signs the session cookie; empty: a random key kept in var/secret.key (one host only)
+    secret_key: str = ""
+    #: sign-in lasts at most this long, and ends after this long without a request
+    session_max_hours: float = 12.0
+    session_idle_minutes: float = 60.0
+    #: mark the session cookie Secure (serve over TLS in production)
+    secure_cookies: bool = False
 
     @property
     def default_locale(self) -> str:
@@ -60,4 +69,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         max_upload_kb=int(env.get("CLINIFORM_MAX_UPLOAD_KB", "10240")),
         log_level=env.get("CLINIFORM_LOG_LEVEL", "INFO").upper(),
         store=load_store_settings(env),
+        clinic=env.get("CLINIFORM_CLINIC", "demo").strip() or "demo",
+        secret_key=env.get("CLINIFORM_SECRET_KEY", ""),
+        session_max_hours=float(env.get("CLINIFORM_SESSION_MAX_HOURS", "12")),
+        session_idle_minutes=float(env.get("CLINIFORM_SESSION_IDLE_MINUTES", "60")),
+        secure_cookies=_flag(env.get("CLINIFORM_SECURE_COOKIES")),
     )

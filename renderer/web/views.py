@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,11 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """What base.html needs: the language, its direction, the switch and where we are."""
+    from renderer.web.auth import current_user
+
     settings = request.app.state.settings
     locale = request.state.locale
+    user = current_user(request)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return {
         "locale": locale,
@@ -54,9 +58,20 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "static": static_url,
         "max_upload_kb": settings.max_upload_kb,
         "nav_section": "",
+        "user": user,
+        "clinical": bool(user and {"admin", "clinician"} & set(user.roles)),
     }
 
 
 def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> HTMXTemplate:
-    """A full page or fragment rendered from ``template`` with the shared context."""
-    return HTMXTemplate(template_name=template, context={**base_context(request), **context}, status_code=status_code)
+    """A full page or fragment rendered from ``template`` with the shared context.
+
+    A signed-in person's session is renewed on the way (idle timeout counts from now).
+    """
+    from renderer.web.auth import current_user, refreshed, session_cookie
+
+    response = HTMXTemplate(template_name=template, context={**base_context(request), **context}, status_code=status_code)
+    user = current_user(request)
+    if user is not None and time.time() - user.seen > 60:
+        response.set_cookie(session_cookie(request, refreshed(user)))
+    return response

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from engine.packs import load
+from engine.store import Database, Store, upgrade
 from renderer.web.app import create_app
+from renderer.web.seed import DEMO_USERS, seed_demo
 from renderer.web.settings import WebSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +40,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     result = load([ROOT / "form_definitions"], extra_files=[ROOT / "tests" / "renderer" / "forms" / "widgets.yaml"])
     assert result.ok
-    app = create_app(WebSettings(log_level="WARNING", locale_dir=ROOT / "locale"), catalog=result.catalog)
+    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'clinic.db'}")
+    upgrade(db)
+    store = Store(db)
+    seed_demo(store, result.catalog)
+    settings = WebSettings(log_level="WARNING", locale_dir=ROOT / "locale", secret_key="browser-tests")
+    app = create_app(settings, catalog=result.catalog, store=store)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -94,3 +101,12 @@ def shot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page: Any, server_url: str, username: str = "clinician") -> None:
+    """Sign in through the login page, by keyboard."""
+    page.goto(f"{server_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_USERS[username][0])
+    page.press("#password", "Enter")
+    page.wait_for_url(f"{server_url}/")

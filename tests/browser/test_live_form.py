@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +20,7 @@ def _wait_idle(page: Any) -> None:
 
 
 def test_vitals_by_keyboard_bmi_conditional_and_errors(page: Any, server_url: str) -> None:
+    sign_in(page, server_url)
     page.goto(f"{server_url}/forms/core.vitals")
     page.focus("#f-systolic")
     page.keyboard.type("90")
@@ -58,6 +59,7 @@ def test_vitals_by_keyboard_bmi_conditional_and_errors(page: Any, server_url: st
 
 
 def test_typing_during_a_round_trip_loses_nothing(page: Any, server_url: str) -> None:
+    sign_in(page, server_url)
     page.goto(f"{server_url}/forms/core.vitals")
     page.focus("#f-weight")
     page.keyboard.type("7")
@@ -69,6 +71,7 @@ def test_typing_during_a_round_trip_loses_nothing(page: Any, server_url: str) ->
 
 
 def test_submit_shows_a_summary_that_links_to_fields(page: Any, server_url: str) -> None:
+    sign_in(page, server_url)
     page.goto(f"{server_url}/forms/core.vitals")
     page.fill("#f-heart_rate", "fast")
     page.click("button.button--primary")
@@ -87,6 +90,7 @@ def test_submit_shows_a_summary_that_links_to_fields(page: Any, server_url: str)
 
 
 def test_rows_added_and_removed_with_focus(page: Any, server_url: str) -> None:
+    sign_in(page, server_url)
     page.goto(f"{server_url}/forms/test.widgets")
     page.click("button[name=_add_row]")
     _wait_idle(page)
@@ -106,6 +110,7 @@ def test_rows_added_and_removed_with_focus(page: Any, server_url: str) -> None:
 
 
 def test_arabic_page_is_right_to_left(page: Any, server_url: str) -> None:
+    sign_in(page, server_url)
     page.goto(f"{server_url}/forms/test.widgets")
     page.click(".lang-switch button[value=ar]")
     page.wait_for_load_state()
@@ -117,6 +122,7 @@ def test_arabic_page_is_right_to_left(page: Any, server_url: str) -> None:
 
 def test_the_same_form_without_javascript(nojs_page: Any, server_url: str) -> None:
     page = nojs_page
+    sign_in(page, server_url)
     page.goto(f"{server_url}/forms/core.vitals")
     page.fill("#f-systolic", "90")
     page.fill("#f-diastolic", "100")

@@ -1,5 +1,5 @@
-"""Fixtures for the renderer tests: a catalog with the core pack and the widget test form,
-and an app built from test settings (nothing read from the environment)."""
+"""Fixtures for the renderer tests: a catalog with the core pack and the widget test form, a
+migrated SQLite store with the demo clinic, and an app built from test settings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from litestar.testing import TestClient
 
 from engine.catalog import Catalog
 from engine.packs import load
+from engine.store import Database, Store, upgrade
 from renderer.web.app import create_app
+from renderer.web.seed import DEMO_USERS, seed_demo
 from renderer.web.settings import WebSettings
 
 HERE = Path(__file__).resolve().parent
@@ -27,16 +29,39 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def settings() -> WebSettings:
-    return WebSettings(log_level="WARNING", locale_dir=ROOT / "locale")
+def store(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Store:
+    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('db') / 'web.db'}")
+    upgrade(db)
+    store = Store(db)
+    seed_demo(store, catalog)
+    return store
 
 
 @pytest.fixture(scope="session")
-def app(settings: WebSettings, catalog: Catalog) -> Litestar:
-    return create_app(settings, catalog=catalog)
+def settings() -> WebSettings:
+    return WebSettings(log_level="WARNING", locale_dir=ROOT / "locale", secret_key="test-secret")
+
+
+@pytest.fixture(scope="session")
+def app(settings: WebSettings, catalog: Catalog, store: Store) -> Litestar:
+    return create_app(settings, catalog=catalog, store=store)
+
+
+def sign_in(client: TestClient[Litestar], username: str = "clinician") -> None:
+    password = DEMO_USERS[username][0]
+    response = client.post("/login", data={"username": username, "password": password, "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+
+
+@pytest.fixture()
+def anonymous(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app, base_url="http://testserver.local") as client:
+        yield client
 
 
 @pytest.fixture()
 def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    """A client signed in as the demo clinician."""
     with TestClient(app, base_url="http://testserver.local") as client:
+        sign_in(client)
         yield client

@@ -10,6 +10,7 @@ from litestar import Litestar, get
 from litestar.testing import TestClient
 
 from engine.catalog import Catalog
+from engine.store import Store
 from renderer.web.app import create_app
 from renderer.web.settings import WebSettings, load_settings
 
@@ -61,12 +62,12 @@ def test_friendly_404(client: Client) -> None:
     assert 'dir="rtl"' in arabic.text and "الصفحة غير موجودة" in arabic.text
 
 
-def test_friendly_500_is_logged_and_hides_the_trace(settings: WebSettings, catalog: Catalog, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    @get("/boom")
+def test_friendly_500_is_logged_and_hides_the_trace(settings: WebSettings, catalog: Catalog, store: Store, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    @get("/boom", opt={"public": True})
     async def boom() -> str:
         raise RuntimeError("secret internals")
 
-    app = create_app(settings, catalog=catalog)
+    app = create_app(settings, catalog=catalog, store=store)
     app.register(boom)
     with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR, logger="cliniform.web"):
         monkeypatch.setattr(logging.getLogger("cliniform"), "propagate", True)

@@ -1,11 +1,11 @@
-"""The start page and the language switch."""
+"""The language switch (anyone may use it, signed in or not)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from litestar import Request, Response, get, post
+from litestar import Request, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -13,12 +13,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from renderer.web.i18n import COOKIE
-from renderer.web.views import local_path, page
-
-
-@get("/", name="home")
-async def home(request: Request[Any, Any, Any]) -> Response[Any]:
-    return page(request, "home.html")
+from renderer.web.views import local_path
 
 
 def _without_lang(target: str) -> str:
@@ -27,7 +22,7 @@ def _without_lang(target: str) -> str:
     return parts.path + (f"?{query}" if query else "")
 
 
-@post("/language", name="language", status_code=HTTP_303_SEE_OTHER)
+@post("/language", name="language", status_code=HTTP_303_SEE_OTHER, opt={"public": True})
 async def switch_language(
     request: Request[Any, Any, Any],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
@@ -42,4 +37,4 @@ async def switch_language(
     return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[cookie])
 
 
-ROUTES = [home, switch_language]
+ROUTES = [switch_language]

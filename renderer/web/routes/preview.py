@@ -18,10 +18,13 @@ from engine.catalog import Catalog
 from engine.evaluator import Context, evaluate
 from engine.model import Form
 from renderer.fields import FormView
+from renderer.web.auth import CLINICAL
 from renderer.web.formpost import first_input_of_new_row, live_response, read_submission
 from renderer.web.views import page
 
 SEXES = ("female", "male", "other", "unknown")
+#: authors and clinicians try forms here
+OPT = {"roles": CLINICAL}
 
 
 def _form(request: Request[Any, Any, Any], form_id: str) -> Form:
@@ -58,7 +61,7 @@ def _page(request: Request[Any, Any, Any], view: FormView, *, sex: str, birth_da
     )
 
 
-@get("/forms", name="forms")
+@get("/forms", name="forms", opt=OPT)
 async def form_list(request: Request[Any, Any, Any]) -> Response[Any]:
     catalog: Catalog = request.app.state.catalog
     locale = request.state.locale
@@ -69,14 +72,14 @@ async def form_list(request: Request[Any, Any, Any]) -> Response[Any]:
     return page(request, "forms/list.html", forms=forms, nav_section="forms")
 
 
-@get("/forms/{form_id:str}", name="preview")
+@get("/forms/{form_id:str}", name="preview", opt=OPT)
 async def preview(request: Request[Any, Any, Any], form_id: FromPath[str], sex: FromQuery[str] = "female", birth_date: FromQuery[str] = "1990-01-01") -> Response[Any]:
     form = _form(request, form_id)
     evaluation = evaluate(form, {}, _context(sex, birth_date), request.state.locale)
     return _page(request, FormView(evaluation), sex=sex, birth_date=birth_date)
 
 
-@post("/forms/{form_id:str}", name="preview-post")
+@post("/forms/{form_id:str}", name="preview-post", opt=OPT)
 async def preview_post(request: Request[Any, Any, Any], form_id: FromPath[str]) -> Response[Any]:
     """The plain post: check the answers, or add/remove a row, and show the page again."""
     form = _form(request, form_id)
@@ -93,7 +96,7 @@ async def preview_post(request: Request[Any, Any, Any], form_id: FromPath[str]) 
     return _page(request, FormView(evaluation, show_all_errors=True), sex=sex, birth_date=birth_date, status_code=422)
 
 
-@post("/forms/{form_id:str}/live", name="preview-live")
+@post("/forms/{form_id:str}/live", name="preview-live", opt=OPT)
 async def preview_live(request: Request[Any, Any, Any], form_id: FromPath[str]) -> Response[Any]:
     """An htmx round-trip: evaluate the posted answers, return the affected fragments."""
     form = _form(request, form_id)

@@ -1,0 +1,106 @@
+"""What the patient chart shows, gathered from the store in one place.
+
+Lists (problems, medications, allergies) come from the latest signed documents of the core
+forms; vital signs are observation series by LOINC code, drawn as small inline SVG trends;
+alerts are the rules that fire on opening the chart (`patient-view`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from engine.catalog import Catalog
+from engine.decisions import ChartContext, event_cards
+from engine.store import Actor, ListSpec, Store
+from engine.store.records import ListEntry, SeriesPoint
+from renderer.fields import label, unit_label
+
+log = logging.getLogger("cliniform.web")
+
+LISTS = (
+    ListSpec("problems", ("core.problems",), "problems"),
+    ListSpec("medications", ("core.medications",), "medications"),
+    ListSpec("allergies", ("core.allergies",), "allergies"),
+)
+#: (LOINC code, item whose label names it)
+VITALS = (("8480-6", "systolic"), ("8462-4", "diastolic"), ("8867-4", "heart_rate"),
+          ("29463-7", "weight"), ("39156-5", "bmi"), ("8310-5", "temperature"))
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    name: str
+    latest: float
+    unit: str
+    at: Any
+    points: str  # SVG polyline points, 100 x 24 box
+    count: int
+
+
+def _trend(name: str, series: list[SeriesPoint]) -> Trend | None:
+    values = [(p.effective_at, p.value_num, p.unit) for p in series if p.value_num is not None][-12:]
+    if not values:
+        return None
+    numbers = [v for _, v, _ in values]
+    low, high = min(numbers), max(numbers)
+    span = (high - low) or 1.0
+    step = 100 / max(len(numbers) - 1, 1)
+    points = " ".join(f"{i * step:.1f},{22 - (v - low) / span * 20:.1f}" for i, v in enumerate(numbers))
+    at, latest, unit = values[-1]
+    return Trend(name, latest, unit_label(unit), at, points, len(numbers))
+
+
+def _entry_text(catalog: Catalog, form_id: str, entry: ListEntry, locale: str) -> str:
+    """A list row as one line: its coded or free-text answers, in the UI language."""
+    form = catalog.form(form_id)
+    row = entry.value if isinstance(entry.value, dict) else {"value": entry.value}
+    parts: list[str] = []
+    for key, value in row.items():
+        if value in (None, "", [], {}) or key.endswith(("_note", "_date")):
+            continue
+        item = form.index.get(key) if form else None
+        if item is not None and item.options and isinstance(value, str):
+            option = item.option(value)
+            parts.append(label(option.display, locale).text if option else value)
+        elif isinstance(value, dict) and "value" in value:
+            parts.append(f"{value['value']:g} {unit_label(value.get('unit'))}".strip())
+        elif isinstance(value, str | int | float):
+            parts.append(str(value))
+    return " · ".join(parts[:4])
+
+
+def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, locale: str) -> dict[str, Any]:
+    """Everything chart.html shows (each read audited by the store)."""
+    patient = store.patients.get(actor, patient_id)
+    timeline = store.charts.timeline(actor, patient_id, limit=100)
+    lists: dict[str, list[str]] = {}
+    raw_lists: dict[str, list[dict[str, Any]]] = {}
+    for spec in LISTS:
+        entries = store.charts.current_list(actor, patient_id, spec)
+        lists[spec.name] = [t for e in entries if (t := _entry_text(catalog, spec.form_ids[0], e, locale))]
+        raw_lists[spec.name] = [e.value for e in entries if isinstance(e.value, dict)]
+    vitals_form = catalog.form("core.vitals")
+    trends = []
+    latest_obs = []
+    for code, item_id in VITALS:
+        series = store.charts.series(actor, patient_id, code=code)
+        item = vitals_form.index.get(item_id) if vitals_form else None
+        name = label(item.label, locale).text if item else code
+        trend = _trend(name, series)
+        if trend is not None:
+            trends.append(trend)
+            latest_obs.append({"system": "http://loinc.org", "code": code, "value": trend.latest, "date": trend.at})
+    titles = {f.id: label(f.title, locale).text for f in catalog.latest_forms()}
+    cards = []
+    try:
+        context = ChartContext(patient={"sex": patient.sex, "birth_date": patient.birth_date},
+                               allergies=raw_lists["allergies"], medications=raw_lists["medications"],
+                               problems=raw_lists["problems"], observations=latest_obs)
+        cards = event_cards(catalog, "patient-view", context, locale)
+    except Exception:  # decision support must never keep a chart from opening
+        log.exception("patient-view rules failed for patient %s", patient_id)
+    forms = [(f.id, label(f.title, locale).text) for f in catalog.latest_forms() if f.id != "core.registration"]
+    return {"patient": patient, "timeline": timeline, "lists": lists, "trends": trends, "titles": titles,
+            "cards": cards, "forms": forms}

@@ -1,0 +1,181 @@
+"""Documents: fill a form as a draft (live checks, autosave), sign, view, amend.
+
+A draft is always rendered with the definition version it was started with (pinned by
+content hash). Every action has a plain-post path: the page works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from engine.evaluator import Context, Evaluation, evaluate
+from engine.model import Form
+from engine.observations import derive_observations
+from engine.store import (
+    ConflictError,
+    DocumentView,
+    InvalidStateError,
+    NotFoundError,
+    PatientRecord,
+    Store,
+)
+from renderer.fields import FormView
+from renderer.web.auth import CLINICAL, actor
+from renderer.web.formpost import Submission, first_input_of_new_row, live_response, read_submission
+from renderer.web.services import blocking, pinned_form
+from renderer.web.views import page
+
+OPT = {"roles": CLINICAL}
+
+
+def context_for(patient: PatientRecord, started_at: dt.datetime | None = None) -> Context:
+    """What expressions see as `patient` and `encounter`."""
+    encounter = {"date": started_at.date()} if started_at else {}
+    return Context(patient={"sex": patient.sex, "birth_date": patient.birth_date}, encounter=encounter)
+
+
+async def _load(request: Request[Any, Any, Any], document_id: int) -> tuple[DocumentView, PatientRecord, Form]:
+    store: Store = request.app.state.store
+    who = actor(request)
+    try:
+        view = await blocking(store.documents.get, who, document_id)
+        patient = await blocking(store.patients.get, who, view.document.patient_id)
+    except NotFoundError as exc:
+        raise NotFoundException(str(exc)) from exc
+    return view, patient, pinned_form(request.app.state.catalog, view.definition)
+
+
+def _fill_page(request: Request[Any, Any, Any], doc: DocumentView, patient: PatientRecord, view: FormView, *,
+               status_code: int = 200, amend: bool = False, reason: str = "", reason_error: str = "", **extra: Any) -> Response[Any]:
+    tr = request.state.translations
+    document_id = doc.document.id
+    if amend:
+        actions = [("_action", "amend", tr.gettext("Save the amendment"), "primary")]
+        action_url = f"/documents/{document_id}/amend"
+    else:
+        actions = [("_action", "save", tr.gettext("Save draft"), "secondary"), ("_action", "sign", tr.gettext("Sign"), "primary")]
+        action_url = f"/documents/{document_id}"
+    return page(
+        request, "documents/fill.html", status_code=status_code, view=view, doc=doc.document, patient=patient,
+        action_url=action_url, live_url=f"/documents/{document_id}/live", actions=actions,
+        hidden_fields=[], amend=amend, reason=reason, reason_error=reason_error,
+        autosave=not amend, nav_section="patients", **extra,
+    )
+
+
+@get("/documents/{document_id:int}", name="document", opt=OPT)
+async def show(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
+    doc, patient, form = await _load(request, document_id)
+    ev = evaluate(form, doc.document.answers, context_for(patient, doc.document.effective_at), request.state.locale)
+    if doc.document.status == "draft":
+        return _fill_page(request, doc, patient, FormView(ev))
+    store: Store = request.app.state.store
+    revisions = await blocking(store.documents.revisions, actor(request), document_id)
+    return page(request, "documents/view.html", view=FormView(ev, locked=True), doc=doc.document, patient=patient,
+                revisions=revisions, nav_section="patients")
+
+
+def _answers(ev: Evaluation) -> dict[str, Any]:
+    return ev.answers_json()
+
+
+@post("/documents/{document_id:int}", name="document-post", opt=OPT)
+async def submit(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
+    """The plain post: save the draft, sign it, or add/remove a row."""
+    doc, patient, form = await _load(request, document_id)
+    store: Store = request.app.state.store
+    sub = await read_submission(request, form)
+    ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
+    if sub.action is not None:
+        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=sub.submitted),
+                          autofocus_path=first_input_of_new_row(form, ev, sub.action))
+    base = _version(sub, doc)
+    try:
+        if sub.button == "sign":
+            if not ev.valid:
+                return _fill_page(request, doc, patient, FormView(ev, show_all_errors=True), status_code=422)
+            await blocking(store.documents.sign, actor(request), document_id, base_version=base,
+                           answers=_answers(ev), observations=derive_observations(ev))
+            return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
+        saved = await blocking(store.documents.save_draft, actor(request), document_id, base_version=base,
+                               answers=_answers(ev), observations=derive_observations(ev))
+    except ConflictError as conflict:
+        return _fill_page(request, doc, patient, FormView(ev), status_code=409, conflict=conflict)
+    except InvalidStateError:
+        return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
+    refreshed = DocumentView(saved, doc.definition)
+    return _fill_page(request, refreshed, patient, FormView(ev), saved_at=saved.updated_at)
+
+
+def _version(sub: Submission, doc: DocumentView) -> int:
+    try:
+        return int(sub.data.get("_version"))
+    except ValueError:
+        return doc.document.version
+
+
+@post("/documents/{document_id:int}/live", name="document-live", opt=OPT)
+async def live(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
+    doc, patient, form = await _load(request, document_id)
+    sub = await read_submission(request, form)
+    ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
+    return live_response(request, ev, sub, f"/documents/{document_id}/live")
+
+
+@post("/documents/{document_id:int}/autosave", name="document-autosave", opt=OPT)
+async def autosave(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
+    """Save the draft as it is (errors and all): answers are never lost to a closed tab."""
+    doc, patient, form = await _load(request, document_id)
+    store: Store = request.app.state.store
+    sub = await read_submission(request, form)
+    ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
+    try:
+        saved = await blocking(store.documents.save_draft, actor(request), document_id, base_version=_version(sub, doc),
+                               answers=_answers(ev), observations=derive_observations(ev))
+    except ConflictError as conflict:
+        return page(request, "documents/_save_status.html", doc=doc.document, conflict=conflict, saved_at=None)
+    except InvalidStateError:
+        return page(request, "documents/_save_status.html", doc=doc.document, conflict=None, saved_at=None, final=True)
+    return page(request, "documents/_save_status.html", doc=saved, conflict=None, saved_at=saved.updated_at)
+
+
+@get("/documents/{document_id:int}/amend", name="document-amend", opt=OPT)
+async def amend_form(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
+    doc, patient, form = await _load(request, document_id)
+    if doc.document.status == "draft":
+        return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
+    ev = evaluate(form, doc.document.answers, context_for(patient, doc.document.effective_at), request.state.locale)
+    return _fill_page(request, doc, patient, FormView(ev), amend=True)
+
+
+@post("/documents/{document_id:int}/amend", name="document-amend-post", opt=OPT)
+async def amend(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
+    doc, patient, form = await _load(request, document_id)
+    store: Store = request.app.state.store
+    sub = await read_submission(request, form)
+    ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
+    reason = sub.data.get("_reason").strip()
+    if sub.action is not None:
+        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=sub.submitted), amend=True, reason=reason,
+                          autofocus_path=first_input_of_new_row(form, ev, sub.action))
+    tr = request.state.translations
+    if not reason or not ev.valid:
+        error = "" if reason else tr.gettext("Say why the signed document is being changed.")
+        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=True), status_code=422, amend=True,
+                          reason=reason, reason_error=error)
+    try:
+        await blocking(store.documents.amend, actor(request), document_id, base_version=_version(sub, doc),
+                       answers=_answers(ev), reason=reason, observations=derive_observations(ev))
+    except ConflictError as conflict:
+        return _fill_page(request, doc, patient, FormView(ev), status_code=409, amend=True, reason=reason, conflict=conflict)
+    return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+ROUTES = [show, submit, live, autosave, amend_form, amend]

@@ -1,0 +1,101 @@
+"""Patients: search (Arabic or Latin, partial, or MRN), registration, the chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from engine.evaluator import Context, evaluate
+from engine.store import NotFoundError, Store
+from renderer.fields import FormView
+from renderer.web.auth import FRONT_DESK, actor
+from renderer.web.chart import chart_data
+from renderer.web.formpost import first_input_of_new_row, live_response, read_submission
+from renderer.web.registration import FORM_ID, register
+from renderer.web.services import blocking
+from renderer.web.views import page
+
+OPT = {"roles": FRONT_DESK}
+
+
+@get("/patients", name="patients", opt=OPT)
+async def search(request: HTMXRequest, q: FromQuery[str] = "") -> Response[Any]:
+    """Search as you type (htmx swaps the results) or with the search button (a full page)."""
+    store: Store = request.app.state.store
+    query = q.strip()
+    results = await blocking(store.patients.search, actor(request), query) if query else []
+    template = "patients/_results.html" if request.htmx and request.htmx.target == "results" else "patients/search.html"
+    return page(request, template, q=query, results=results, nav_section="patients")
+
+
+def _registration_form(request: Request[Any, Any, Any]) -> Any:
+    form = request.app.state.catalog.form(FORM_ID)
+    if form is None:
+        raise NotFoundException("the registration form (core.registration) is not installed")
+    return form
+
+
+def _register_page(request: Request[Any, Any, Any], view: FormView, status_code: int = 200, **extra: Any) -> Response[Any]:
+    tr = request.state.translations
+    return page(request, "patients/register.html", status_code=status_code, view=view, action_url="/patients/new",
+                live_url="/patients/new/live", actions=[("_action", "register", tr.gettext("Register the patient"), "primary")],
+                nav_section="patients", **extra)
+
+
+@get("/patients/new", name="register", opt=OPT)
+async def register_form(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = _registration_form(request)
+    return _register_page(request, FormView(evaluate(form, {}, Context(), request.state.locale)))
+
+
+@post("/patients/new", name="register-post", opt=OPT)
+async def register_post(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = _registration_form(request)
+    sub = await read_submission(request, form)
+    ev = evaluate(form, sub.raw, Context(), request.state.locale)
+    if sub.action is not None:
+        return _register_page(request, FormView(ev), autofocus_path=first_input_of_new_row(form, ev, sub.action))
+    if not ev.valid:
+        return _register_page(request, FormView(ev, show_all_errors=True), status_code=422)
+    patient = await blocking(register, request.app.state.store, actor(request), ev)
+    return Redirect(f"/patients/{patient.id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/patients/new/live", name="register-live", opt=OPT)
+async def register_live(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = _registration_form(request)
+    sub = await read_submission(request, form)
+    ev = evaluate(form, sub.raw, Context(), request.state.locale)
+    return live_response(request, ev, sub, "/patients/new/live")
+
+
+@get("/patients/{patient_id:int}", name="chart", opt=OPT)
+async def chart(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> Response[Any]:
+    try:
+        data = await blocking(chart_data, request.app.state.store, request.app.state.catalog, actor(request),
+                              patient_id, request.state.locale)
+    except NotFoundError as exc:
+        raise NotFoundException(str(exc)) from exc
+    return page(request, "patients/chart.html", **data, nav_section="patients")
+
+
+@post("/patients/{patient_id:int}/encounters", name="encounter-start", opt=OPT)
+async def start_encounter(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> Response[Any]:
+    store: Store = request.app.state.store
+    form = await request.form()
+    kind = str(form.get("kind") or "outpatient")
+    reason = str(form.get("reason") or "").strip() or None
+    try:
+        encounter = await blocking(store.encounters.open, actor(request), patient_id, kind=kind, reason=reason)
+    except NotFoundError as exc:
+        raise NotFoundException(str(exc)) from exc
+    return Redirect(f"/encounters/{encounter.id}", status_code=HTTP_303_SEE_OTHER)
+
+
+ROUTES = [search, register_form, register_post, register_live, chart, start_encounter]
