@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from engine.store.database import Database, normalise_url, sqlite_path
-from engine.store.settings import DEFAULT_DATABASE_URL, load_settings
+from engine.store.settings import DEFAULT_DATABASE_URL, StoreSettings, load_settings
 
 
 def test_settings_default_to_a_sqlite_file_under_var() -> None:
@@ -53,15 +54,12 @@ def test_sqlite_connections_get_wal_foreign_keys_timeout_and_normal_sync(
 def test_sqlite_transactions_take_the_write_lock_up_front(tmp_path: Path) -> None:
     """BEGIN IMMEDIATE: a second writer cannot even start while the first is open."""
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    first, second = Database.from_url(url), Database(Database.from_url(url).engine)
-    second.engine.dispose()
-    from engine.store.settings import StoreSettings
-
+    first = Database.from_url(url)
     impatient = Database.from_settings(StoreSettings(url, sqlite_busy_timeout_ms=50))
     try:
         with first.transaction() as session:
             session.execute(text("SELECT 1"))
-            with pytest.raises(Exception, match="locked"), impatient.transaction() as other:
+            with pytest.raises(OperationalError, match="database is locked"), impatient.transaction() as other:
                 other.execute(text("SELECT 1"))
     finally:
         first.dispose()
