@@ -82,11 +82,12 @@ def seed_demo(store: Store, catalog: Catalog, clinic_code: str = "demo") -> Seed
         assert ev.valid, (given, dict(ev.errors))
         patients.append(register(store, reception, ev, mrn=f"D-{n:06d}"))
     vitals_version = publish_form(store, doctor, vitals)
-    today = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = dt.datetime.now().astimezone().replace(microsecond=0)
+    midnight = now.replace(hour=0, minute=0, second=0)
     for k, patient in enumerate(patients[:4]):
         context = Context(patient={"sex": patient.sex, "birth_date": patient.birth_date})
         for visit in range(2):
-            when = today - dt.timedelta(days=90 * (2 - visit)) if visit == 0 else today - dt.timedelta(hours=k + 1)
+            when = now - dt.timedelta(days=90) if visit == 0 else max(now - dt.timedelta(minutes=20 * (k + 1)), midnight)
             encounter = store.encounters.open(doctor, patient.id, kind="outpatient", reason="Follow-up", started_at=when)
             answers = {"systolic": 118 + 6 * k + 4 * visit, "diastolic": 76 + 2 * k, "heart_rate": 70 + k,
                        "weight": {"value": 70 + 3 * k - visit, "unit": "kg"}, "height": 160 + 5 * k, "pain_score": 0}
