@@ -339,10 +339,14 @@ def has_class(values: Any, class_code: Any) -> bool:
     return _text(class_code, "has_class") in _classes(values)
 
 
-def shared_classes(a: Any, b: Any) -> list[str]:
-    if a is None or b is None:
+def shared_classes(a: Any, *others: Any) -> list[str]:
+    if a is None:
         return []
-    return sorted(_classes(a) & _classes(b))
+    other: set[str] = set()
+    for records in others:
+        if records is not None:
+            other |= _classes(records)
+    return sorted(_classes(a) & other)
 
 
 # -- grids -----------------------------------------------------------------------------------
@@ -404,7 +408,7 @@ LIBRARY: dict[str, Function] = {f.name: f for f in (
     _f("has_code", has_code, "values, system, code", (3, 3), "whether a code occurs in the values", "has_code(problems, 'http://snomed.info/sct', '24211005')"),
     _f("has_any_code", has_any_code, "values, system, codes", (3, 3), "whether any of the codes occurs", "has_any_code(allergies, '', ['penicillin', 'amoxicillin'])"),
     _f("has_class", has_class, "records, class", (2, 2), "whether any record belongs to the class (from value sets)", "has_class(medications, 'anticoagulants')"),
-    _f("shared_classes", shared_classes, "records_a, records_b", (2, 2), "the classes both lists have records in", "count(shared_classes(allergies, order)) > 0"),
+    _f("shared_classes", shared_classes, "records_a, records_b...", (2, None), "the classes records_a shares with any of the other lists", "count(shared_classes(allergies, order, medications)) > 0"),
     _f("cell", cell, "grid, row_code, column_id", (3, 3), "one cell of a grid answer", "cell(perio, '16', 'depth') > 4"),
     _f("column", column, "grid, column_id", (2, 2), "a grid column's values over the rows", "max(column(perio, 'depth'))"),
 )}  # fmt: skip

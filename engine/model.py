@@ -182,6 +182,8 @@ class RuleTest:
     expect_fires: bool
     summary: str | None
     location: Location
+    #: run as this chart event (patient-view, order-select) rather than on the rule's form
+    event: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

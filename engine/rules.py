@@ -56,7 +56,7 @@ def compile_rule(doc: SourceDocument, ctx: PackContext, forms: Mapping[str, Form
                     parts[source] = expr
     source = data.get("source") or {}
     tests = tuple(
-        RuleTest(str(t["name"]), MappingProxyType(dict(t.get("answers") or {})), MappingProxyType(dict(t.get("context") or {})), t["expect"] == "fires", t.get("summary"), doc.locate(f"/tests/{i}"))
+        RuleTest(str(t["name"]), MappingProxyType(dict(t.get("answers") or {})), MappingProxyType(dict(t.get("context") or {})), t["expect"] == "fires", t.get("summary"), doc.locate(f"/tests/{i}"), t.get("event"))
         for i, t in enumerate(data.get("tests") or ())
     )
     if b.errors or when is None:

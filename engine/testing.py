@@ -98,10 +98,11 @@ def chart_from(context: Mapping[str, Any]) -> ChartContext:
     )
 
 
-def rule_env(rule: Rule, answers: Mapping[str, Any], context: Mapping[str, Any], forms: Mapping[str, Form], classifier: Classifier | None = None) -> dict[str, Any]:
-    """The names a rule sees in a test: chart context plus the answers of its form."""
+def rule_env(rule: Rule, answers: Mapping[str, Any], context: Mapping[str, Any], forms: Mapping[str, Form], classifier: Classifier | None = None, event: str | None = None) -> dict[str, Any]:
+    """The names a rule sees in a test: chart context plus the answers of its form
+    (or, for a test of a chart event, the chart context alone)."""
     chart = chart_from(context)
-    form = next((forms[f] for f in rule.forms if f in forms), None)
+    form = None if event else next((forms[f] for f in rule.forms if f in forms), None)
     if form is not None:
         ev = evaluate(form, dict(answers), Context(patient=chart.patient))
         return form_env(ev, chart, classifier)
@@ -112,7 +113,7 @@ def rule_env(rule: Rule, answers: Mapping[str, Any], context: Mapping[str, Any],
 
 def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form], classifier: Classifier | None = None) -> Outcome:
     test = rule.tests[index]
-    env = rule_env(rule, test.answers, test.context, forms, classifier)
+    env = rule_env(rule, test.answers, test.context, forms, classifier, test.event)
     fired = fires(rule, env)
     problems: list[str] = []
     if fired != test.expect_fires:
