@@ -1,6 +1,6 @@
 """FHIR R4 resources (CDS Hooks prefetch) -> the chart context rules read.
 
-Only the fields rules use are read: Patient (birthDate, gender), Condition, 
+Only the fields rules use are read: Patient (birthDate, gender), Condition,
 AllergyIntolerance, MedicationRequest / MedicationStatement (active ones) and Observation
 (latest value per code). Anything malformed is a `FhirProblem` naming where it is, so the
 service can answer 400 with a message the calling system's developers can act on.
