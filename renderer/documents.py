@@ -206,7 +206,7 @@ class DocumentView:
         if compact or len(item.options) > CHECKLIST_MAX:
             names = [label(o.display, locale).text for o in item.options if o.code in chosen]
             names += [c for c in chosen if item.option(c) is None]
-            return Answer(", ".join(names), calculated=calculated)
+            return Answer(tr(locale, ", ").join(names), calculated=calculated)
         return Answer(checks=tuple(Check(label(o.display, locale), o.code in chosen) for o in item.options), calculated=calculated)
 
     def _file(self, item: Item, value: Any, locale: str) -> Answer:
