@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench lint check system-deps venv clean help assets messages
+.PHONY: run test bench lint check system-deps runtime-deps venv clean help assets messages
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,7 +25,10 @@ venv: $(STAMP)   ## create .venv and install Cliniform with its test tools
 system-deps:     ## install the Debian packages the suite needs, where missing
 	@bash scripts/system-deps.sh
 
-run: $(STAMP) assets  ## install, migrate, seed a demo clinic and serve on http://127.0.0.1:8000
+runtime-deps:    ## install the Debian packages the app needs (Pango, HarfBuzz subsetting, fonts), where missing
+	@bash scripts/system-deps.sh runtime
+
+run: $(STAMP) runtime-deps assets  ## install, migrate, seed a demo clinic and serve on http://127.0.0.1:8000
 	$(VENV)/bin/cliniform db upgrade
 	$(VENV)/bin/cliniform seed-demo
 	$(VENV)/bin/cliniform serve --host $(HOST) --port $(PORT)

@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "engine.commands",
     "engine.store.commands",
     "renderer.web.commands",
+    "renderer.pdf.commands",
 )
 
 DESCRIPTION = """\

@@ -98,7 +98,7 @@ def record(store: Store, actor: Actor, catalog: Catalog, patient: PatientRecord,
     return store.documents.sign(actor, doc.id, base_version=doc.version) if sign else doc
 
 
-def seed(store: Store, catalog: Catalog, *, clinic_code: str = "demo", user: bool = True) -> Demo:
+def seed(store: Store, catalog: Catalog, *, clinic_code: str = "pdf-demo", user: bool = True) -> Demo:
     clinic = store.accounts.clinic_by_code(clinic_code) or store.accounts.create_clinic(
         clinic_code, "Cliniform Demo Clinic", "عيادة كلينيفورم التجريبية")
     operator = Actor.system(clinic.id)

@@ -16,6 +16,7 @@ LANGUAGES = ("en", "ar", "both")
 LAYOUTS = ("side", "stacked")
 STAMPS = ("minute", "day")
 PAPERS = ("A4", "letter")
+DEFAULT_CACHE_DIR = PROJECT_ROOT / "var" / "pdf-cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class PdfSettings:
     #: render processes; 0 renders in the calling process (the CLI, tests)
     workers: int = 2
     #: where rendered PDFs are cached by content hash; None turns the cache off
-    cache_dir: Path | None = PROJECT_ROOT / "var" / "pdf-cache"
+    cache_dir: Path | None = DEFAULT_CACHE_DIR
     cache_max_mb: int = 512
     #: a worker process is replaced after this many renders (bounds memory growth)
     max_tasks_per_child: int = 200
@@ -58,7 +59,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PdfSettings:
     cpus = os.cpu_count() or 1
     return PdfSettings(
         workers=int(env.get("CLINIFORM_PDF_WORKERS", str(min(2, cpus)))),
-        cache_dir=None if cache.lower() in ("off", "none", "0") else Path(cache) if cache else PdfSettings.cache_dir,
+        cache_dir=None if cache.lower() in ("off", "none", "0") else Path(cache) if cache else DEFAULT_CACHE_DIR,
         cache_max_mb=int(env.get("CLINIFORM_PDF_CACHE_MAX_MB", "512")),
         languages=env.get("CLINIFORM_PDF_LANGUAGES", "both").strip() or "both",
         layout=env.get("CLINIFORM_PDF_LAYOUT", "side").strip() or "side",

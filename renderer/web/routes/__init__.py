@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from renderer.web.routes import cds_hooks, documents, encounters, pages, patients, preview, session
+from renderer.web.routes import cds_hooks, documents, encounters, pages, patients, pdf, preview, session
 
-ROUTES = [*pages.ROUTES, *session.ROUTES, *encounters.ROUTES, *patients.ROUTES, *documents.ROUTES, *preview.ROUTES, *cds_hooks.ROUTES]
+ROUTES = [*pages.ROUTES, *session.ROUTES, *encounters.ROUTES, *patients.ROUTES, *documents.ROUTES, *preview.ROUTES, *cds_hooks.ROUTES, *pdf.ROUTES]
