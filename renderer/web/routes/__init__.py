@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from renderer.web.routes import cds_hooks, documents, encounters, pages, patients, pdf, preview, session
+from renderer.web.routes import (
+    cds_hooks,
+    documents,
+    encounters,
+    pages,
+    patients,
+    pdf,
+    preview,
+    session,
+)
 
 ROUTES = [*pages.ROUTES, *session.ROUTES, *encounters.ROUTES, *patients.ROUTES, *documents.ROUTES, *preview.ROUTES, *cds_hooks.ROUTES, *pdf.ROUTES]
