@@ -50,7 +50,7 @@ def kind_of(doc: SourceDocument) -> tuple[str | None, list[Diagnostic]]:
     schema_id = data.get("schema")
     if schema_id is None:
         return None, [make("READ006", "missing `schema:` key", doc.locate(""), hint="add `schema: cliniform/form@1` (or rule@1, workflow@1, pack@1) as the first line")]
-    if schema_id not in KINDS:
+    if not isinstance(schema_id, str) or schema_id not in KINDS:
         hint = did_you_mean(str(schema_id), KINDS) or "known schemas: " + ", ".join(KINDS)
         return None, [make("SCHEMA001", f"unknown schema '{schema_id}'", doc.locate("/schema"), pointer="/schema", hint=hint)]
     return KINDS[schema_id][0], []
