@@ -76,11 +76,11 @@ def evaluate_submission(form: Form, sub: Submission, context: Context, locale: s
 
 
 def live_response(request: Request[Any, Any, Any], evaluation: Evaluation, sub: Submission,
-                  live_url: str, **context: Any) -> HTMXTemplate:
-    """Out-of-band fragments for the items a live post affected."""
+                  live_url: str, forced: tuple[str, ...] = (), **context: Any) -> HTMXTemplate:
+    """Out-of-band fragments for the items a live post affected (``forced``: swap whole)."""
     hit = changed_item(evaluation.form, sub.changed)
     view = FormView(evaluation, show_all_errors=sub.submitted, changed=hit[1] if hit else None)
-    forced = (sub.action.container,) if sub.action else ()
+    forced = forced + ((sub.action.container,) if sub.action else ())
     parts = live_parts(view, sub.changed, sub.shown, forced)
     return page(
         request, "forms/_live.html", view=view, parts=parts, summary=sub.submitted, live_url=live_url,

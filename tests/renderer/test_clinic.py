@@ -161,3 +161,17 @@ def test_other_clinics_patients_are_not_found(client: Client, store: Store) -> N
     other = store.accounts.create_clinic("other", "Other clinic")
     foreign = store.patients.create(Actor.system(other.id), mrn="X-1", given_name="Far", family_name="Away")
     assert client.get(f"/patients/{foreign.id}").status_code == 404
+
+
+def test_previous_value_is_offered_and_used(client: Client) -> None:
+    url = _new_vitals(client, patient_id=3)  # the demo seed signed vitals for this patient
+    page = _soup(client.get(url))
+    offer = page.find("button", attrs={"name": "_use_previous", "value": "weight"})
+    assert offer is not None and "Use the last value: 75 kg" in offer.get_text()
+    assert page.find("button", attrs={"name": "_use_previous", "value": "heart_rate"}) is None  # not offered
+    live = client.post(f"{url}/live", data={"_use_previous": "weight", "_visible": ["weight"]}, headers={"HX-Request": "true"})
+    soup = _soup(live)
+    assert soup.find(id="f-weight")["value"] == "75"
+    assert soup.find("button", attrs={"name": "_use_previous"}) is None  # answered now
+    plain = _soup(client.post(url, data={"_use_previous": "height"}))
+    assert plain.find(id="f-height")["value"] == "170"

@@ -7,6 +7,7 @@ content hash). Every action has a plain-post path: the page works without JavaSc
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -26,7 +27,7 @@ from engine.store import (
     PatientRecord,
     Store,
 )
-from renderer.fields import FormView
+from renderer.fields import FormView, unit_label
 from renderer.web.auth import CLINICAL, actor
 from renderer.web.formpost import Submission, first_input_of_new_row, live_response, read_submission
 from renderer.web.services import blocking, pinned_form
@@ -70,12 +71,49 @@ def _fill_page(request: Request[Any, Any, Any], doc: DocumentView, patient: Pati
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The patient's last answer to an item (``previous_value: offer``)."""
+
+    value: Any
+    text: str
+    at: dt.datetime
+
+
+def _offer_text(value: Any) -> str:
+    if isinstance(value, dict) and "value" in value:
+        return f"{value['value']:g} {unit_label(value.get('unit'))}".strip()
+    return str(value)
+
+
+def offers_for(store: Store, who: Any, form: Form, doc: DocumentView) -> dict[str, Offer]:
+    """Last answers the form offers to reuse, from other signed documents of the patient."""
+    found: dict[str, Offer] = {}
+    for item in form.index.values():
+        if not item.previous_value or (item.parent and form.index[item.parent].type in ("repeating_group", "grid")):
+            continue
+        latest = store.charts.latest_answer(who, doc.document.patient_id, item.id, def_id=form.id)
+        if latest is not None and latest.document_id != doc.document.id and latest.value is not None:
+            found[item.id] = Offer(latest.value, _offer_text(latest.value), latest.effective_at)
+    return found
+
+
+def _use_previous(sub: Submission, offers: dict[str, Offer]) -> tuple[str, ...]:
+    """Put an offered last value into the answers when its button was pressed."""
+    path = sub.data.get("_use_previous")
+    if path in offers:
+        sub.raw[path] = offers[path].value
+        return (path,)
+    return ()
+
+
 @get("/documents/{document_id:int}", name="document", opt=OPT)
 async def show(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
     doc, patient, form = await _load(request, document_id)
     ev = evaluate(form, doc.document.answers, context_for(patient, doc.document.effective_at), request.state.locale)
     if doc.document.status == "draft":
-        return _fill_page(request, doc, patient, FormView(ev))
+        offers = await blocking(offers_for, request.app.state.store, actor(request), form, doc)
+        return _fill_page(request, doc, patient, FormView(ev), offers=offers)
     store: Store = request.app.state.store
     revisions = await blocking(store.documents.revisions, actor(request), document_id)
     return page(request, "documents/view.html", view=FormView(ev, locked=True), doc=doc.document, patient=patient,
@@ -92,10 +130,12 @@ async def submit(request: Request[Any, Any, Any], document_id: FromPath[int]) ->
     doc, patient, form = await _load(request, document_id)
     store: Store = request.app.state.store
     sub = await read_submission(request, form)
+    offers = await blocking(offers_for, store, actor(request), form, doc)
+    used = _use_previous(sub, offers)
     ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
-    if sub.action is not None:
-        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=sub.submitted),
-                          autofocus_path=first_input_of_new_row(form, ev, sub.action))
+    if sub.action is not None or used:
+        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=sub.submitted), offers=offers,
+                          autofocus_path=first_input_of_new_row(form, ev, sub.action) or (used[0] if used else None))
     base = _version(sub, doc)
     try:
         if sub.button == "sign":
@@ -125,8 +165,10 @@ def _version(sub: Submission, doc: DocumentView) -> int:
 async def live(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
     doc, patient, form = await _load(request, document_id)
     sub = await read_submission(request, form)
+    offers = await blocking(offers_for, request.app.state.store, actor(request), form, doc) if doc.document.status == "draft" else {}
+    used = _use_previous(sub, offers)
     ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
-    return live_response(request, ev, sub, f"/documents/{document_id}/live")
+    return live_response(request, ev, sub, f"/documents/{document_id}/live", forced=used, offers=offers)
 
 
 @post("/documents/{document_id:int}/autosave", name="document-autosave", opt=OPT)
