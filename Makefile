@@ -35,11 +35,11 @@ run: $(STAMP) runtime-deps assets  ## install, migrate, seed a demo clinic and s
 
 assets: $(STAMP)  ## front-end assets (npm registry, pinned) and compiled UI catalogs
 	@bash scripts/build-assets.sh
-	@$(VENV)/bin/pybabel compile -q -d locale -D messages
+	@$(VENV)/bin/pybabel compile -d locale -D messages --statistics
 
 messages: $(STAMP)  ## extract UI strings to locale/messages.pot and update the catalogs
 	$(VENV)/bin/pybabel extract -F locale/babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location --sort-output -o locale/messages.pot .
-	$(VENV)/bin/pybabel update -q -i locale/messages.pot -d locale -D messages --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching
 
 test: $(STAMP) system-deps assets  ## install what the tests need and run the whole suite
 	$(VENV)/bin/cliniform check form_definitions workflows rules specialties
