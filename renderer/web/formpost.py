@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
 from litestar.plugins.htmx import HTMXTemplate
 
+from engine.catalog import Catalog
+from engine.decisions import Card, ChartContext, form_cards
 from engine.evaluator import Context, Evaluation, evaluate
 from engine.model import Form
 from renderer.answers import (
@@ -24,6 +27,8 @@ from renderer.fields import FormView
 from renderer.live import changed_item, live_parts
 from renderer.web.uploads import Keeper, file_refs, hash_only
 from renderer.web.views import page
+
+log = logging.getLogger("cliniform.web")
 
 
 @dataclass(slots=True)
@@ -75,6 +80,15 @@ def evaluate_submission(form: Form, sub: Submission, context: Context, locale: s
     return evaluate(form, sub.raw, context, locale)
 
 
+def form_alerts(catalog: Catalog, evaluation: Evaluation, chart: ChartContext | None = None) -> list[Card]:
+    """The rule cards for the answers so far; a failing rule never breaks the form."""
+    try:
+        return form_cards(catalog, evaluation, chart or ChartContext(patient=dict(evaluation.context.patient)), evaluation.locale)
+    except Exception:
+        log.exception("rules failed for form %s", evaluation.form.id)
+        return []
+
+
 def live_response(request: Request[Any, Any, Any], evaluation: Evaluation, sub: Submission,
                   live_url: str, forced: tuple[str, ...] = (), **context: Any) -> HTMXTemplate:
     """Out-of-band fragments for the items a live post affected (``forced``: swap whole)."""
@@ -82,8 +96,9 @@ def live_response(request: Request[Any, Any, Any], evaluation: Evaluation, sub: 
     view = FormView(evaluation, show_all_errors=sub.submitted, changed=hit[1] if hit else None)
     forced = forced + ((sub.action.container,) if sub.action else ())
     parts = live_parts(view, sub.changed, sub.shown, forced)
+    cards = form_alerts(request.app.state.catalog, evaluation)
     return page(
-        request, "forms/_live.html", view=view, parts=parts, summary=sub.submitted, live_url=live_url,
+        request, "forms/_live.html", view=view, parts=parts, summary=sub.submitted, live_url=live_url, cards=cards,
         autofocus_path=first_input_of_new_row(evaluation.form, evaluation, sub.action),
         focus_add=bool(sub.action and sub.action.remove is not None), **context,
     )

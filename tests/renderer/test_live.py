@@ -29,7 +29,7 @@ def _ids(soup: BeautifulSoup) -> set[str]:
 def test_bmi_updates_and_the_typed_input_is_not_swapped(client: Client) -> None:
     data = {"weight": "70", "weight.unit": "kg", "height": "175", "height.unit": "cm", "_changed": "height", "_visible": VITALS_SHOWN}
     soup = _live(client, "core.vitals", data)
-    assert _ids(soup) == {"err-height", "req-height", "item-bmi"}
+    assert _ids(soup) == {"err-height", "req-height", "item-bmi", "form-alerts"}
     assert soup.find(id="f-bmi").get_text(strip=True) == "22.9 kg/m²"
     assert soup.find(id="f-height") is None  # the field being typed in keeps its element
 
@@ -121,3 +121,11 @@ def test_after_a_submit_the_summary_follows_live_changes(client: Client) -> None
 
 def test_unknown_form_is_404(client: Client) -> None:
     assert client.post("/forms/nope/live", data={}, headers=HX).status_code == 404
+
+
+def test_rule_cards_follow_the_answers(client: Client) -> None:
+    soup = _live(client, "core.vitals", {"systolic": "190", "diastolic": "95", "_changed": "systolic", "_visible": VITALS_SHOWN})
+    alerts = soup.find(id="form-alerts")
+    assert alerts is not None and alerts.find(class_="alert--critical") is not None
+    soup = _live(client, "core.vitals", {"systolic": "120", "diastolic": "80", "_changed": "systolic", "_visible": VITALS_SHOWN})
+    assert soup.find(id="form-alerts").find(class_="alert") is None

@@ -29,7 +29,13 @@ from engine.store import (
 )
 from renderer.fields import FormView, unit_label
 from renderer.web.auth import CLINICAL, actor
-from renderer.web.formpost import Submission, first_input_of_new_row, live_response, read_submission
+from renderer.web.formpost import (
+    Submission,
+    first_input_of_new_row,
+    form_alerts,
+    live_response,
+    read_submission,
+)
 from renderer.web.services import blocking, pinned_form
 from renderer.web.views import page
 
@@ -63,8 +69,9 @@ def _fill_page(request: Request[Any, Any, Any], doc: DocumentView, patient: Pati
     else:
         actions = [("_action", "save", tr.gettext("Save draft"), "secondary"), ("_action", "sign", tr.gettext("Sign"), "primary")]
         action_url = f"/documents/{document_id}"
+    cards = form_alerts(request.app.state.catalog, view.evaluation)
     return page(
-        request, "documents/fill.html", status_code=status_code, view=view, doc=doc.document, patient=patient,
+        request, "documents/fill.html", status_code=status_code, view=view, cards=cards, doc=doc.document, patient=patient,
         action_url=action_url, live_url=f"/documents/{document_id}/live", actions=actions,
         hidden_fields=[], amend=amend, reason=reason, reason_error=reason_error,
         autosave=not amend, nav_section="patients", **extra,

@@ -19,7 +19,12 @@ from engine.evaluator import Context, evaluate
 from engine.model import Form
 from renderer.fields import FormView
 from renderer.web.auth import CLINICAL
-from renderer.web.formpost import first_input_of_new_row, live_response, read_submission
+from renderer.web.formpost import (
+    first_input_of_new_row,
+    form_alerts,
+    live_response,
+    read_submission,
+)
 from renderer.web.views import page
 
 SEXES = ("female", "male", "other", "unknown")
@@ -53,6 +58,7 @@ def _page(request: Request[Any, Any, Any], view: FormView, *, sex: str, birth_da
     form_id = view.form.id
     return page(
         request, "forms/preview.html", status_code=status_code, view=view, result=result,
+        cards=form_alerts(request.app.state.catalog, view.evaluation),
         action_url=f"/forms/{form_id}", live_url=f"/forms/{form_id}/live",
         actions=[("_action", "check", tr.gettext("Check answers"), "primary")],
         hidden_fields=[("_sex", sex), ("_birth_date", birth_date)],
