@@ -216,6 +216,33 @@ def count(*args: Any) -> int:
     return len(_flat(args))
 
 
+def _matching(value: Any, wanted: set[Any]) -> bool:
+    if isinstance(value, _SEQUENCES):  # a multiple-choice answer matches when any choice does
+        return any(v in wanted for v in value)
+    return value in wanted
+
+
+def count_in(values: Any, wanted: Any) -> int:
+    """How many of ``values`` (a list or a grid column) are one of ``wanted``."""
+    choices = set(_flat([wanted]))
+    return sum(1 for v in (values if isinstance(values, _SEQUENCES) else [values]) if v is not None and _matching(v, choices))
+
+
+def sum_where(values: Any, conditions: Any) -> int | float:
+    """Total of ``values`` where the matching item of ``conditions`` is true (same order)."""
+    if values is None or conditions is None:
+        return 0
+    if not isinstance(values, _SEQUENCES) or not isinstance(conditions, _SEQUENCES):
+        raise TypeError("sum_where() needs two lists, e.g. sum_where(plan.cost, plan.accepted)")
+    if len(values) != len(conditions):
+        raise ValueError(f"sum_where() needs lists of the same length ({len(values)} and {len(conditions)})")
+    total: int | float = 0
+    for value, condition in zip(values, conditions, strict=True):
+        if condition is True and value is not None:
+            total += _num(value, "sum_where")
+    return total
+
+
 def mean(*args: Any) -> float | None:
     values = [_num(v, "mean") for v in _flat(args)]
     return sum(values) / len(values) if values else None
@@ -399,6 +426,8 @@ LIBRARY: dict[str, Function] = {f.name: f for f in (
     _f("contains", contains, "text, part", (2, 2), "whether part occurs in text", "contains(lower(notes), 'chest pain')"),
     _f("sum", sum_, "values...", (1, None), "total of the numbers", "sum(meds.dose)"),
     _f("count", count, "values...", (1, None), "how many values are not missing", "count(meds) >= 5"),
+    _f("count_in", count_in, "values, wanted", (2, 2), "how many values are one of wanted (a value or a list)", "count_in(column(teeth, 'status'), ['caries', 'filled'])"),
+    _f("sum_where", sum_where, "values, conditions", (2, 2), "total of values whose matching condition is true", "sum_where(plan.cost, plan.accepted)"),
     _f("mean", mean, "values...", (1, None), "average of the numbers", "mean(bp1, bp2, bp3)"),
     _f("min", min_, "values...", (1, None), "smallest value", "min(scr / 0.9, 1)"),
     _f("max", max_, "values...", (1, None), "largest value", "max(meds.dose)"),

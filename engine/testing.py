@@ -8,6 +8,7 @@ not, optionally with its rendered summary. Both run on the one evaluator.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,23 @@ def _same(expected: Any, actual: Any) -> bool:
     return bool(expected == actual)
 
 
+_CELL = re.compile(r"^([a-z][a-z0-9_]*)\[([^\]]+)\]\.([a-z][a-z0-9_]*)$")
+
+
+def _lookup(answers: Mapping[str, Any], path: str) -> Any:
+    """An answer by path: `bmi`, `meds[0].dose` or `perio[16].cal_mb`."""
+    match = _CELL.match(path)
+    if match is None:
+        return answers.get(path)
+    container, key, cell = match.groups()
+    rows = answers.get(container)
+    if isinstance(rows, list) and key.isdigit() and int(key) < len(rows):
+        return rows[int(key)].get(cell)
+    if isinstance(rows, dict) and isinstance(rows.get(key), dict):
+        return rows[key].get(cell)
+    return None
+
+
 def run_form_test(form: Form, index: int) -> Outcome:
     test = form.tests[index]
     ev = evaluate(form, dict(test.answers), Context(patient=dict(test.patient), encounter=dict(test.encounter)))
@@ -58,7 +76,7 @@ def run_form_test(form: Form, index: int) -> Outcome:
     problems: list[str] = []
     expect = test.expect
     for item_id, want in (expect.get("values") or {}).items():
-        got = answers.get(item_id)
+        got = _lookup(answers, item_id)
         if isinstance(got, dict) and "value" in got and not isinstance(want, dict):
             got = got["value"]
         if not _same(want, got):
