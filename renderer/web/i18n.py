@@ -53,8 +53,8 @@ def negotiate(request: Request[Any, Any, Any], locales: Sequence[str], user_loca
     """The UI language for ``request`` (see the module docstring for the order)."""
     candidates = [request.query_params.get("lang"), request.cookies.get(COOKIE), user_locale]
     for candidate in candidates:
-        if candidate in locales:
-            return candidate
+        if candidate is not None and candidate in locales:
+            return str(candidate)
     for tag in _accept_language(request.headers.get("accept-language", "")):
         base = tag.split("-")[0]
         if base in locales:
@@ -131,8 +131,8 @@ def date(ctx: Context, value: Any, format: str = "medium") -> str:
     return "" if value is None else str(value)
 
 
-JINJA_GLOBALS = {"_": gettext, "gettext": gettext, "ngettext": ngettext}
-JINJA_FILTERS = {"number": number, "date": date}
+JINJA_GLOBALS: dict[str, Any] = {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+JINJA_FILTERS: dict[str, Any] = {"number": number, "date": date}
 
 
 @pass_context

@@ -45,6 +45,6 @@ def request_logging(app: ASGIApp) -> ASGIApp:
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             htmx = " htmx" if any(k == b"hx-request" for k, _ in scope.get("headers", [])) else ""
-            log.info("%s %s %s %.1fms%s", scope["method"], scope["path"], status["code"], elapsed, htmx)
+            log.info("%s %s %s %.1fms%s", scope.get("method", "-"), scope["path"], status["code"], elapsed, htmx)
 
     return middleware
