@@ -13,6 +13,8 @@ diagnostics. `strict: false` relaxes the second half for the rare case that need
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +22,14 @@ from typing import Any
 
 import pytest
 
+from engine.compiler import STANDALONE
 from engine.diagnostics import CATALOGUE, Diagnostic
+from engine.forms import compile_form
 from engine.packs import MANIFEST, LoadResult, load
-from engine.reader import read_file
+from engine.reader import read_file, read_text
+from engine.schema import check_structure, kind_of
 from engine.testing import run_tests
+from engine.types import COMMON_KEYS, TYPES, allowed_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "tests" / "conformance" / "definitions"
@@ -211,3 +217,86 @@ def test_runner_reports_a_wrong_expectation(tmp_path: Path) -> None:
     problems = mismatches(case, produced, tmp_path)
     assert any(p.startswith("missing") for p in problems)
     assert any(p.startswith("unexpected") and "DEF002" in p for p in problems)
+
+
+# -- docs/definitions.md: its examples load, its key table is the registry's ------------------
+
+REFERENCE = ROOT / "docs" / "definitions.md"
+_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
+_PATH_COMMENT = re.compile(r"^# (\S+\.ya?ml)\n")
+
+
+def _reference_blocks() -> list[str]:
+    return _BLOCK.findall(REFERENCE.read_text("utf-8"))
+
+
+def test_reference_examples_load_without_any_diagnostic(tmp_path: Path) -> None:
+    """Every complete definition in docs/definitions.md is checked, as the author would.
+
+    A block whose first line is `# some/path.yaml` is written to that path (a folder with a
+    pack.yaml is a pack); other definitions are loose files. Pack manifests without a path
+    are checked against the pack schema. The core pack is loaded too, for `requires`.
+    """
+    written: list[Path] = []
+    manifests: list[str] = []
+    for n, block in enumerate(_reference_blocks()):
+        body = _PATH_COMMENT.sub("", block, count=1)
+        named = _PATH_COMMENT.match(block)
+        first = next((line for line in body.splitlines() if line.strip() and not line.startswith("#")), "")
+        if not named and not first.startswith("schema: cliniform/"):
+            continue
+        if not named and first.startswith("schema: cliniform/pack@1"):
+            manifests.append(body)
+            continue
+        path = tmp_path / (named.group(1) if named else f"example_{n}.yaml")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(block, "utf-8")
+        written.append(path)
+    assert len(written) >= 10 and manifests
+    packs = {p.parent for p in written if p.name == MANIFEST}
+    loose = [p for p in written if not _in_pack(p, packs)]
+    result = load([ROOT / "form_definitions", *sorted({p.parent for p in packs})], extra_files=loose)
+    ours = [d for d in result.diagnostics if tmp_path in Path(d.location.file).resolve().parents]
+    assert not ours, [str(d) for d in ours]
+    failed = [f"{o.definition} :: {o.name}: {o.detail}" for o in run_tests(result) if not o.passed and "clinic." in o.definition]
+    assert not failed, failed
+    assert {"clinic.asthma_review", "clinic.checkup", "clinic.spirometry_consent"} <= {d.id for d in result.catalog}
+    for text in manifests:
+        doc, diagnostics = read_text(text, "pack.yaml")
+        assert doc is not None and not diagnostics
+        assert kind_of(doc) == ("pack", []) and not check_structure(doc), text
+
+
+def test_reference_item_fragments_are_valid_items() -> None:
+    """Blocks that are lists of items are valid items of their types (names they read may be
+    defined elsewhere on the page, so only unknown names are tolerated)."""
+    fragments = [b for b in _reference_blocks() if b.lstrip().startswith(("- id:", "- {id:"))]
+    assert len(fragments) >= 10
+    for block in fragments:
+        text = "schema: cliniform/form@1\nid: demo.fragment\nversion: 1.0.0\ntitle: {en: F, ar: ف}\nitems:\n" + textwrap.indent(block, "  ")
+        doc, diagnostics = read_text(text, "fragment.yaml")
+        assert doc is not None and not diagnostics, (block, [str(d) for d in diagnostics])
+        problems = check_structure(doc)
+        if not problems:
+            _, problems = compile_form(doc, STANDALONE)
+        assert all(d.code == "EXPR002" for d in problems), (block, [str(d) for d in problems])
+
+
+def test_reference_key_table_matches_the_type_registry() -> None:
+    text = REFERENCE.read_text("utf-8")
+    table = text[text.index("## Reference: item keys by type"):]
+    lines = [line for line in table.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert header[0] == "key" and header[1:] == list(TYPES)
+    documented: set[str] = set()
+    for line in lines[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        keys = re.findall(r"`(\w+)`", cells[0])
+        for key in keys:
+            documented.add(key)
+            for type_name, mark in zip(TYPES, cells[1:], strict=True):
+                assert (mark == "✓") == (key in allowed_keys(type_name)), (key, type_name)
+    every = set().union(*(allowed_keys(t) for t in TYPES)) - COMMON_KEYS
+    assert documented == every
+    for key in COMMON_KEYS:
+        assert f"`{key}`" in table.split("|")[0]
