@@ -8,7 +8,6 @@ tie label, input, help and errors together. Templates do no lookups of their own
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -19,6 +18,7 @@ from engine.evaluator import Evaluation, ItemError
 from engine.model import Form, Item, Option, Text
 from engine.types import TYPES
 from renderer.answers import cells
+from renderer.text import Label, dom_id, label, show, unit_label
 
 #: errors that only say "you have not answered yet": hidden on untouched fields until submit
 BLANK_CODES = frozenset({"required", "min_rows"})
@@ -27,50 +27,6 @@ RADIO_MAX = 5
 #: multiple choice: up to this many options are checkboxes, more a multi-select
 CHECKBOX_MAX = 12
 
-UNIT_LABELS: dict[str, str] = {
-    "[lb_av]": "lb", "[in_i]": "in", "Cel": "°C", "[degF]": "°F", "mm[Hg]": "mmHg",
-    "kg/m2": "kg/m²", "/min": "/min", "%": "%", "ug": "µg",
-}
-
-
-def unit_label(unit: str | None) -> str:
-    """A UCUM code as people write it (``[lb_av]`` -> ``lb``)."""
-    return UNIT_LABELS.get(unit or "", unit or "")
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def dom_id(path: str) -> str:
-    """An HTML id fragment for an answer path: ``meds[0].dose`` -> ``meds-0-dose``."""
-    path = path.replace("[", "-").replace("].", "-").replace("]", "").replace(".", "-")
-    return _UNSAFE.sub(lambda m: f"_{ord(m.group()):x}", path)
-
-
-@dataclass(frozen=True, slots=True)
-class Label:
-    """Text in the chosen language, or in the language it fell back to (``lang`` set)."""
-
-    text: str
-    lang: str | None = None
-
-    @property
-    def missing(self) -> bool:
-        return self.lang is not None
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __bool__(self) -> bool:
-        return bool(self.text)
-
-
-def label(text: Text, locale: str) -> Label:
-    if text.has(locale) or not text.values:
-        return Label(text.get(locale))
-    fallback = text.default_locale if text.has(text.default_locale) else next(iter(text.values))
-    return Label(text.get(locale), fallback)
-
 
 @dataclass(frozen=True, slots=True)
 class Choice:
@@ -78,23 +34,6 @@ class Choice:
     label: Label
     checked: bool
     dom: str
-
-
-def _text(value: Any) -> str:
-    """A value as an input shows it: numbers without a spurious '.0', ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="minutes")
-    if isinstance(value, dt.time):
-        return value.isoformat(timespec="minutes")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 @dataclass(slots=True)
@@ -165,7 +104,7 @@ class FieldView:
         current = self.raw if self.raw is not None else self.value
         if isinstance(current, dict) and "value" in current:
             current = current["value"]
-        return _text(current)
+        return show(current)
 
     @property
     def unit(self) -> str:
@@ -196,7 +135,7 @@ class FieldView:
     @property
     def choices(self) -> list[Choice]:
         current = self.raw if self.raw is not None else self.value
-        picked = {str(v) for v in current} if isinstance(current, list | tuple) else {_text(current)}
+        picked = {str(v) for v in current} if isinstance(current, list | tuple) else {show(current)}
         return [Choice(o.code, self.option_label(o), o.code in picked, f"{self.input_id}-{i}") for i, o in enumerate(self.item.options)]
 
     def option_label(self, option: Option) -> Label:
@@ -217,17 +156,17 @@ class FieldView:
     @property
     def boolean_value(self) -> str:
         current = self.value if self.value is not None else self.raw
-        return _text(current) if isinstance(current, bool) else ""
+        return show(current) if isinstance(current, bool) else ""
 
     @property
     def display_value(self) -> str:
         """A calculated or read-only value as text (quantities with their unit)."""
         value = self.value
         if isinstance(value, dict) and "value" in value:
-            return f"{_text(value['value'])} {unit_label(value.get('unit'))}".strip()
+            return f"{show(value['value'])} {unit_label(value.get('unit'))}".strip()
         if isinstance(value, bool):
             return "✓" if value else "✗"
-        text = _text(value)
+        text = show(value)
         return f"{text} {unit_label(self.item.unit)}".strip() if text and self.item.unit else text
 
 
