@@ -37,7 +37,7 @@ def compile_rule(doc: SourceDocument, ctx: PackContext, forms: Mapping[str, Form
         if form is None:
             b.report("RULE001", f"rule applies to unknown form '{form_id}'", f"/applies_to/forms/{i}", did_you_mean(form_id, forms) or "check the form id and that its pack is installed")
         else:
-            names |= {item_id for item_id in form.index}
+            names |= answer_names(form, b)
     events = tuple(applies.get("events") or ())
     for i, event in enumerate(events):
         if event not in EVENTS:
@@ -71,6 +71,23 @@ def compile_rule(doc: SourceDocument, ctx: PackContext, forms: Mapping[str, Form
         tests=tests,
     )
     return rule, b.diagnostics
+
+
+def answer_names(form: Form, b: Builder | None = None) -> set[str]:
+    """The item ids of ``form`` that hold an answer a rule can read by name: top-level
+    items and whole repeating groups and grids, not plain groups nor cells inside rows
+    (those are never names of a rule's environment; with ``b`` they become EXPR008)."""
+    names: set[str] = set()
+    for item_id, item in form.index.items():
+        container = item.parent
+        while container is not None and form.index[container].type not in ("repeating_group", "grid"):
+            container = form.index[container].parent
+        if container is not None:
+            if b is not None:
+                b.row_scoped.setdefault(item_id, (container, form.index[container].type))
+        elif item.type != "group":
+            names.add(item_id)
+    return names
 
 
 def fires(rule: Rule, env: Mapping[str, Any]) -> bool:
