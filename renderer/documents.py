@@ -16,9 +16,9 @@ from typing import Any
 from engine.evaluator import Evaluation
 from engine.model import Item, Text
 from engine.types import TYPES
-from renderer.answers import cells
+from renderer.document_tables import Table, build_table
 from renderer.fields import Label, label, unit_label
-from renderer.formatting import Formatter, direction, tr
+from renderer.formatting import Formatter, direction, isolate, text_direction, tr
 
 #: widget -> how a read-only document shows the item (one entry per widget, no if-chains)
 KINDS: dict[str, str] = {
@@ -70,28 +70,12 @@ class Answer:
     signer: str = ""
     signed_at: str = ""
     calculated: bool = False
+    #: a measurement ("120 mmHg") that must not wrap inside
+    nowrap: bool = False
 
     @property
     def empty(self) -> bool:
         return not (self.text or self.checks or self.image)
-
-
-@dataclass(frozen=True, slots=True)
-class TableRow:
-    key: str
-    #: a grid row's label; None for a repeating-group row (numbered instead)
-    label: Text | None
-    #: one (item, path) per column; None where the cell is hidden in this row
-    cells: tuple[tuple[Item, str] | None, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    item: Item
-    columns: tuple[Item, ...]
-    rows: tuple[TableRow, ...]
-    #: grid rows left out because nothing was recorded in them
-    omitted: int = 0
 
 
 @dataclass(slots=True)
@@ -103,6 +87,8 @@ class DocumentView:
     images: ImageSource = _no_images
     arabic_digits: bool = False
     timezone: str = "UTC"
+    #: put Unicode isolate controls around values (prints: WeasyPrint ignores <bdi>)
+    marks: bool = False
     _formatters: dict[str, Formatter] = field(default_factory=dict)
 
     @property
@@ -115,7 +101,7 @@ class DocumentView:
 
     def only(self, locale: str) -> DocumentView:
         """The same document in one of its languages (for stacked bilingual prints)."""
-        return DocumentView(self.evaluation, (locale,), self.images, self.arabic_digits, self.timezone)
+        return DocumentView(self.evaluation, (locale,), self.images, self.arabic_digits, self.timezone, self.marks)
 
     # -- language ------------------------------------------------------------------------
     def dir(self, locale: str) -> str:
@@ -123,6 +109,14 @@ class DocumentView:
 
     def t(self, locale: str, message: str, **params: Any) -> str:
         return tr(locale, message, **params)
+
+    def iso(self, text: str, dir: str = "auto") -> str:
+        """A value for a <bdi>: with isolate controls around it in prints."""
+        return isolate(text, dir) if self.marks else text
+
+    def text_dir(self, text: str) -> str:
+        """The direction of free text by its first strong character (for ``dir``)."""
+        return text_direction(text)
 
     def label(self, text: Text, locale: str) -> Label:
         return label(text, locale)
@@ -184,29 +178,29 @@ class DocumentView:
         if widget == "number":
             text = f.number(value, item.decimals)
             unit = unit_label(item.unit)
-            return Answer(f"{text} {unit}".strip(), "ltr", calculated=calculated)
+            return Answer(f"{text} {unit}".strip(), "ltr", calculated=calculated, nowrap=True)
         if widget == "quantity" and isinstance(value, dict):
             text = f.number(value.get("value"), item.decimals)
-            return Answer(f"{text} {unit_label(value.get('unit') or item.unit)}".strip(), "ltr", calculated=calculated)
+            return Answer(f"{text} {unit_label(value.get('unit') or item.unit)}".strip(), "ltr", calculated=calculated, nowrap=True)
         if widget == "date":
-            return Answer(f.date(value), calculated=calculated)
+            return Answer(f.date(value), direction(locale), calculated=calculated)
         if widget == "datetime":
-            return Answer(f.datetime(value), calculated=calculated)
+            return Answer(f.datetime(value), direction(locale), calculated=calculated)
         if widget == "time":
-            return Answer(f.time(value), "ltr", calculated=calculated)
-        return Answer(str(value), calculated=calculated)
+            return Answer(f.time(value), "ltr", calculated=calculated, nowrap=True)
+        return Answer(str(value), text_direction(str(value)), calculated=calculated)
 
     def _choices(self, item: Item, value: Any, locale: str, compact: bool, calculated: bool) -> Answer:
         if item.type == "boolean":
             yes, no = Label(tr(locale, "Yes")), Label(tr(locale, "No"))
             if compact:
-                return Answer("" if value is None else (yes.text if value else no.text), calculated=calculated)
+                return Answer("" if value is None else (yes.text if value else no.text), direction(locale), calculated=calculated)
             return Answer(checks=(Check(yes, value is True), Check(no, value is False)), calculated=calculated)
         chosen = [str(v) for v in value] if isinstance(value, list) else ([] if value is None else [str(value)])
         if compact or len(item.options) > CHECKLIST_MAX:
             names = [label(o.display, locale).text for o in item.options if o.code in chosen]
             names += [c for c in chosen if item.option(c) is None]
-            return Answer(tr(locale, ", ").join(names), calculated=calculated)
+            return Answer(tr(locale, ", ").join(names), direction(locale), calculated=calculated)
         return Answer(checks=tuple(Check(label(o.display, locale), o.code in chosen) for o in item.options), calculated=calculated)
 
     def _file(self, item: Item, value: Any, locale: str) -> Answer:
@@ -234,34 +228,7 @@ class DocumentView:
                 found.append((locale, answer))
         return found
 
-    # -- tables --------------------------------------------------------------------------
+    # -- tables ------------------------------------------------------------------------
     def table(self, entry: Entry) -> Table:
-        """A repeating group or grid as a table: columns with something visible, and for a
-        grid only the rows where something was recorded."""
-        item = entry.item
-        columns = [c for c in cells(item) if c.type != "display"]
-        if item.type == "grid":
-            keys: list[tuple[str, Text | None]] = [(r.code, r.label) for r in item.rows]
-        else:
-            rows = self.evaluation.values.get(item.id)
-            keys = [(str(i), None) for i in range(len(rows) if isinstance(rows, list) else 0)]
-        built: list[TableRow] = []
-        omitted = 0
-        for key, row_label in keys:
-            prefix = f"{entry.path}[{key}]."
-            row_cells = tuple((c, prefix + c.id) if self.visible(c, prefix + c.id) else None for c in columns)
-            if item.type == "grid" and all(cell is None or _blank(self.value(cell[1])) for cell in row_cells):
-                omitted += 1
-                continue
-            built.append(TableRow(key, row_label, row_cells))
-        shown = [i for i, c in enumerate(columns) if any(r.cells[i] is not None and not _blank(self.value(r.cells[i][1])) for r in built)]
-        if not built:
-            shown = [i for i, c in enumerate(columns) if c.visible_when is None]
-        return Table(
-            item, tuple(columns[i] for i in shown),
-            tuple(TableRow(r.key, r.label, tuple(r.cells[i] for i in shown)) for r in built), omitted,
-        )
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+        """A repeating group or grid as a table (renderer.document_tables)."""
+        return build_table(self, entry)

@@ -10,6 +10,7 @@ the message id, so a missing catalog shows English). Adding a language is a cata
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,8 +24,28 @@ from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 DOMAIN = "print"
-#: Unicode bidi controls: what tests strip from extracted text, never what templates emit
+#: Unicode bidi controls (marks, embeddings, isolates): what tests strip from extracted text
 BIDI_MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_ISOLATE = {"ltr": "\u2066", "rtl": "\u2067", "auto": "\u2068"}
+PDI = "\u2069"
+
+
+def text_direction(text: str) -> str:
+    """``rtl`` or ``ltr`` by the first strong character (``ltr`` when there is none)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return "ltr"
+
+
+def isolate(text: str, direction: str = "auto") -> str:
+    """``text`` between Unicode isolate controls (LRI/RLI/FSI ... PDI), so a number, unit,
+    MRN or code never reorders its neighbours. Browsers isolate <bdi> by themselves; the
+    PDF renderer does not support ``unicode-bidi: isolate``, so prints carry the controls."""
+    return f"{_ISOLATE.get(direction, _ISOLATE['auto'])}{text}{PDI}" if text else text
 
 
 @lru_cache(maxsize=16)
@@ -75,10 +96,9 @@ class Formatter:
     def number(self, value: Any, decimals: int | None = None) -> str:
         if value is None or isinstance(value, bool):
             return ""
-        if decimals is not None:
-            pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-            return format_decimal(value, pattern, locale=self.locale, numbering_system=self.digits)
-        return format_decimal(value, locale=self.locale, numbering_system=self.digits)
+        pattern = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+        # Babel's numbering system sets the separators; the digits are translated here
+        return self._digits(format_decimal(value, pattern, locale=self.locale, numbering_system=self.digits))
 
     def integer(self, value: Any) -> str:
         """A plain count or identifier-like number, without group separators."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,8 @@ def _load() -> Any:
     if _weasyprint is None:
         import weasyprint
 
+        # one INFO line per layout step is noise in the app's log; warnings stay
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
         _weasyprint = weasyprint
     return _weasyprint
 

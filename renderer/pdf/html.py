@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from renderer.formatting import Formatter, direction, tr
+from renderer.formatting import Formatter, direction, isolate, tr
 from renderer.pdf.job import PrintJob
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -35,7 +35,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False,
     )
-    env.globals.update(t=tr, dir=direction)
+    env.globals.update(t=tr, dir=direction, iso=isolate)
     return env
 
 

@@ -1,12 +1,13 @@
 """PDFs for people: gather -> compose -> cache or render -> audit, in one call.
 
     pdfs = PdfService(store, catalog, load_settings())
-    pdf = pdfs.document(actor, 12, languages="both", layout="side", action="download")
+    pdf = pdfs.document(actor, 12, languages="both", layout="side", action="export")
 
 The web routes, the CLI and the consent workflow all call this. Rendering happens in the
 process pool (renderer.pdf.pool); a PDF whose final HTML was rendered before comes from
-the cache. Every call appends an audit event (``print`` or ``download``) naming what was
-printed, in which languages, and the SHA-256 of the PDF handed out.
+the cache. Every call appends an audit event naming what was printed, in which languages,
+and the SHA-256 of the PDF handed out: ``print`` for prints and consent snapshots, ``export``
+for downloads from the web app.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from renderer.pdf.pool import PdfRenderer
 from renderer.pdf.settings import LAYOUTS, PAPERS, PdfSettings
 from renderer.pdf.sources import Gatherer, sha256
 
-ACTIONS = ("print", "download", "snapshot")
+#: audit actions (the store's vocabulary): a print, or an export (a download from the web app)
+ACTIONS = ("print", "export")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class PdfService:
         g, clinic = self._gatherer(actor, languages, layout)
         now = self.clock().replace(microsecond=0)
         job = prints.document_job(g, clinic, document_id, now, "second", kind="consent")
-        pdf = self._produce(actor, job, "snapshot", "document", document_id, job.parts[0].record.patient_id)
+        pdf = self._produce(actor, job, "print", "document", document_id, job.parts[0].record.patient_id)
         self.store.files.put(actor, pdf.data, pdf.media_type, patient_id=job.parts[0].record.patient_id)
         return pdf
 

@@ -137,7 +137,7 @@ class Gatherer:
         )
         evaluation = evaluate(form, record.answers, context, self.options.locales[0])
         view = DocumentView(evaluation, self.options.locales, self.images(patient.id),
-                            self.arabic_digits, self.timezone)
+                            self.arabic_digits, self.timezone, marks=True)
         return DocumentPart(
             record=record, title=form.title, view=view,
             answers_sha256=sha256(canonical_json(record.answers)),

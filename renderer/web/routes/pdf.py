@@ -6,7 +6,7 @@
 
 Rendering runs in the PDF process pool (renderer.pdf), never in the server's event loop;
 the PdfService is made on first use and kept on ``app.state.pdf`` (its processes stop with
-the app). Every download is audited (``download``) by the service. PDFs hold patient data:
+the app). Every download is audited (``export``) by the service. PDFs hold patient data:
 they are sent ``Cache-Control: no-store``.
 """
 
@@ -55,7 +55,7 @@ async def _download(request: Request[Any, Any, Any], kind: str, ident: int) -> R
     service = pdf_service(request)
     try:
         pdf = await blocking(getattr(service, kind), actor(request), ident, languages=query.get("lang") or None,
-                             layout=query.get("layout") or None, action="download")
+                             layout=query.get("layout") or None, action="export")
     except NotFoundError as error:
         raise NotFoundException(str(error)) from error
     except ValueError as error:

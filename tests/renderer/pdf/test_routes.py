@@ -1,0 +1,92 @@
+"""PDF downloads from the web app: a document, an encounter summary, a chart summary; roles,
+errors, headers; the render runs in a real (one-process) pool; every download is audited."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from engine.catalog import Catalog
+from engine.store import Actor, Store
+from engine.store.models import AuditEvent
+from renderer.pdf.demo import VITALS, record
+from renderer.pdf.service import PdfService
+from renderer.pdf.settings import PdfSettings
+from renderer.web.seed import DEMO_USERS
+from tests.renderer.conftest import sign_in
+from tests.renderer.pdf import readback
+
+Client = TestClient[Litestar]
+
+
+@pytest.fixture(scope="module")
+def printing(app: Litestar, store: Store, catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
+    """The web demo clinic with one encounter and a signed vital signs document, and the
+    app's PdfService rendering in one worker process."""
+    clinic = store.accounts.clinic_by_code("demo")
+    assert clinic is not None
+    user = store.accounts.authenticate(clinic.id, "clinician", DEMO_USERS["clinician"][0])
+    assert user is not None
+    who = Actor(user.id, "clinician", clinic.id)
+    patient = store.patients.get(who, 1)
+    encounter = store.encounters.open(who, patient.id, kind="outpatient")
+    doc = record(store, who, catalog, patient, "core.vitals", VITALS, encounter_id=encounter.id)
+    service = PdfService(store, catalog, PdfSettings(workers=1, cache_dir=tmp_path_factory.mktemp("web-pdf-cache")))
+    app.state.pdf = service
+    yield {"document": doc.id, "encounter": encounter.id, "patient": patient.id}
+    service.close()
+    del app.state["pdf"]
+
+
+def _exports(store: Store) -> list[AuditEvent]:
+    with store.db.transaction() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == "export")))
+
+
+@pytest.mark.parametrize(("url", "kind"), [("/documents/{document}/pdf", "document"),
+                                           ("/encounters/{encounter}/pdf", "encounter"),
+                                           ("/patients/{patient}/chart.pdf", "chart")])
+def test_downloads(client: Client, printing: dict[str, int], store: Store, url: str, kind: str) -> None:
+    before = len(_exports(store))
+    response = client.get(url.format(**printing), params={"lang": "both", "layout": "side"})
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith(f'attachment; filename="{kind}-')
+    assert response.headers["cache-control"] == "private, no-store"
+    text = readback.text(response.content)
+    assert "Dr. Khaled Mansour" in text and "صفحة" in text
+    events = _exports(store)[before:]
+    assert len(events) == 1 and events[0].entity_type == kind and events[0].detail["languages"] == "both"  # type: ignore[index]
+
+
+def test_inline_and_arabic(client: Client, printing: dict[str, int]) -> None:
+    response = client.get(f"/documents/{printing['document']}/pdf", params={"lang": "ar", "inline": "1"})
+    assert response.headers["content-disposition"].startswith("inline;")
+    files = readback.attachments(response.content)
+    assert json.loads(files["document.json"])["document_id"] == printing["document"]
+    assert "Systolic" not in readback.text(response.content)
+
+
+def test_errors(client: Client, printing: dict[str, int]) -> None:
+    assert client.get("/documents/99999/pdf").status_code == 404
+    assert client.get(f"/documents/{printing['document']}/pdf", params={"layout": "diagonal"}).status_code == 400
+
+
+def test_roles(anonymous: Client, printing: dict[str, int]) -> None:
+    url = f"/documents/{printing['document']}/pdf"
+    assert anonymous.get(url, follow_redirects=False).status_code in (303, 401)
+    sign_in(anonymous, "reception")
+    assert anonymous.get(url).status_code == 403
+
+
+def test_the_pool_rendered_in_another_process(printing: dict[str, int], app: Litestar) -> None:
+    service: PdfService = app.state.pdf
+    executor = service.renderer._executor
+    assert executor is not None and len(executor._processes) == 1
+    assert Path(service.settings.cache_dir or "").is_dir()
