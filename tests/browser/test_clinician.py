@@ -144,3 +144,29 @@ def test_add_and_remove_a_medication_row(page: Any, server_url: str) -> None:
     page.locator("#item-medications button[name=_remove_row]").last.click()
     _settle(page)
     assert rows.count() == before + 1
+
+
+def test_document_without_javascript(nojs_page: Any, server_url: str) -> None:
+    """The same document path with JavaScript off: plain posts, same errors, signed answers."""
+    page = nojs_page
+    sign_in(page, server_url)
+    page.goto(f"{server_url}/patients?q=Layla")
+    page.click("#results tbody tr >> nth=0 >> a >> nth=0")
+    page.click("form[action$='/encounters'] button[type=submit]")
+    page.select_option("#form_id", "core.vitals")
+    page.click("form[action$='/documents'] button[type=submit]")
+    page.wait_for_selector("#answers-form")
+    page.fill("#f-systolic", "90")
+    page.fill("#f-diastolic", "100")
+    page.fill("#f-weight", "60")
+    page.fill("#f-height", "165")
+    page.click(".form-actions button[value=sign]")
+    page.wait_for_selector("#error-summary:not([hidden])")
+    assert "lower than systolic" in page.inner_text("#err-diastolic")
+    assert page.input_value("#f-weight") == "60"  # nothing typed is lost
+    shot(page, "nojs-document-1-errors")
+    page.fill("#f-diastolic", "60")
+    page.click(".form-actions button[value=sign]")
+    page.wait_for_selector(".history")
+    assert page.inner_text("#f-bmi").startswith("22")
+    shot(page, "nojs-document-2-signed")
