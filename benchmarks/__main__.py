@@ -67,8 +67,15 @@ def machine() -> str:
         f"- RAM: {ram}",
         f"- OS: {platform.system()} {platform.release()} ({platform.machine()})",
         f"- Python: {platform.python_implementation()} {platform.python_version()}; PyYAML {_version('yaml')} ({libyaml}); simpleeval {_version('simpleeval')}",
-        f"- measured: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- measured: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; load average {_load()} when the run started (other processes share the cores; a busy machine adds time, mostly to p95/p99)",
     ])
+
+
+def _load() -> str:
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min)"
+    except OSError:
+        return "unknown"
 
 
 def _version(module: str) -> str:
@@ -118,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available())}", file=sys.stderr)
         return 2
+    about = machine()  # before running: the load average is the one the benchmarks met
     sections = dict(existing_sections(DOC.read_text("utf-8")) if DOC.exists() and not args.no_write else {})
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
@@ -128,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_write:
         return 0
     ordered = [sections[n] for n in available() if n in sections]
-    text = INTRO + "\n## Machine\n\n" + machine() + "\n\n" + "\n\n".join(ordered) + "\n"
+    text = INTRO + "\n## Machine\n\n" + about + "\n\n" + "\n\n".join(ordered) + "\n"
     DOC.write_text(text, "utf-8")
     print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)
     return 0
