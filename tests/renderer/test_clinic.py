@@ -175,3 +175,10 @@ def test_previous_value_is_offered_and_used(client: Client) -> None:
     assert soup.find("button", attrs={"name": "_use_previous"}) is None  # answered now
     plain = _soup(client.post(url, data={"_use_previous": "height"}))
     assert plain.find(id="f-height")["value"] == "170"
+
+
+def test_the_offer_goes_away_once_the_item_is_answered(client: Client) -> None:
+    url = _new_vitals(client, patient_id=3)
+    soup = _soup(client.post(f"{url}/live", data={"weight": "81", "_changed": "weight", "_visible": ["weight"]}, headers={"HX-Request": "true"}))
+    offer = soup.find(id="offer-weight")
+    assert offer is not None and offer.find("button") is None
