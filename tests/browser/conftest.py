@@ -22,6 +22,7 @@ from engine.store import Database, Store, upgrade
 from renderer.web.app import create_app
 from renderer.web.seed import DEMO_USERS, seed_demo
 from renderer.web.settings import WebSettings
+from tests.renderer.conftest import compiled_catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -49,7 +50,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade(db)
     store = Store(db)
     seed_demo(store, result.catalog)
-    settings = WebSettings(log_level="WARNING", locale_dir=ROOT / "locale", secret_key="browser-tests")
+    locale_dir = compiled_catalogs(tmp_path_factory.mktemp("browser-locale"))
+    settings = WebSettings(log_level="WARNING", locale_dir=locale_dir, secret_key="browser-tests")
     app = create_app(settings, catalog=result.catalog, store=store)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

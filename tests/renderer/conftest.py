@@ -37,9 +37,23 @@ def store(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Store:
     return store
 
 
+def compiled_catalogs(target: Path) -> Path:
+    """locale/*.po compiled into ``target`` (tests do not depend on `make assets` having run)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "locale").glob("*/LC_MESSAGES/messages.po"):
+        out = target / po.relative_to(ROOT / "locale").with_suffix(".mo")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as source, out.open("wb") as mo:
+            write_mo(mo, read_po(source))
+    return target
+
+
 @pytest.fixture(scope="session")
-def settings() -> WebSettings:
-    return WebSettings(log_level="WARNING", locale_dir=ROOT / "locale", secret_key="test-secret")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> WebSettings:
+    locale_dir = compiled_catalogs(tmp_path_factory.mktemp("locale"))
+    return WebSettings(log_level="WARNING", locale_dir=locale_dir, secret_key="test-secret")
 
 
 @pytest.fixture(scope="session")
