@@ -12,3 +12,4 @@ fi
 mkdir -p "$vendor"
 copy() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 copy node_modules/htmx.org/dist/htmx.min.js "$vendor/htmx.min.js"
+copy node_modules/signature_pad/dist/signature_pad.umd.min.js "$vendor/signature_pad.umd.min.js"
