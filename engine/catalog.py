@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from engine.compiler import STANDALONE, PackContext
 from engine.diagnostics import Diagnostic, make
 from engine.model import Definition, DefinitionKey, Form, PackManifest, Rule, ValueSet, Workflow
 from engine.reader import SourceDocument
@@ -17,9 +18,16 @@ class Catalog:
         self._by_key: dict[tuple[str, str, str], Definition] = {}
         self._by_hash: dict[str, Definition] = {}
         self.packs: dict[str, PackManifest] = {}
+        self.contexts: dict[str, PackContext] = {}
 
-    def add_pack(self, manifest: PackManifest) -> None:
+    def add_pack(self, manifest: PackManifest, context: PackContext | None = None) -> None:
         self.packs[manifest.id] = manifest
+        if context is not None:
+            self.contexts[manifest.id] = context
+
+    def context_for(self, def_id: str) -> PackContext:
+        """The pack context (locales, message catalog) a definition id belongs to."""
+        return self.contexts.get(def_id.split(".", 1)[0], STANDALONE)
 
     def add(self, definition: Definition, doc: SourceDocument) -> list[Diagnostic]:
         key = definition.key

@@ -22,8 +22,8 @@ from engine.catalog import Catalog
 from engine.compiler import PackContext
 from engine.diagnostics import Diagnostic, Location, did_you_mean, make, sort_key
 from engine.forms import compile_form
-from engine.model import Form, PackManifest, Rule, Text, Workflow
-from engine.reader import SourceDocument, read_file
+from engine.model import Definition, Form, PackManifest, Rule, Text, Workflow
+from engine.reader import SourceDocument, read_file, read_text
 from engine.rules import compile_rule
 from engine.schema import check_structure, kind_of
 from engine.valuesets import compile_valueset
@@ -246,7 +246,7 @@ def load(roots: Iterable[Path] | None = None, extra_files: Iterable[Path] = ()) 
     staged: list[tuple[str, SourceDocument, PackContext]] = []
     owned = set()
     for pack in packs:
-        catalog.add_pack(pack.manifest)
+        catalog.add_pack(pack.manifest, pack.context)
         docs, diags = read_definitions(pack.files)
         diagnostics += diags
         staged += [(kind, doc, pack.context) for kind, doc in docs]
@@ -285,3 +285,31 @@ def _compile_all(staged: list[tuple[str, SourceDocument, PackContext]], catalog:
             if compiled is not None:
                 diagnostics += catalog.add(compiled, doc)
     return diagnostics
+
+
+def compile_stored(source_text: str, path: str, catalog: Catalog) -> tuple[Definition | None, list[Diagnostic]]:
+    """Compile a stored definition version (e.g. the one a document is pinned to) with the
+    pack context of its id and the catalog's forms, exactly as when it was loaded."""
+    doc, diagnostics = read_text(source_text, path, is_json=path.endswith(".json"))
+    if doc is None:
+        return None, diagnostics
+    kind, problems = kind_of(doc)
+    diagnostics += problems
+    if kind is None or kind == "pack":
+        return None, diagnostics
+    structural = check_structure(doc)
+    diagnostics += structural
+    if any(d.is_error for d in structural):
+        return None, diagnostics
+    ctx = catalog.context_for(str(doc.data.get("id", "")))
+    forms = {f.id: f for f in catalog.latest_forms()}
+    compiled: Definition | None
+    if kind == "form":
+        compiled, diags = compile_form(doc, ctx)
+    elif kind == "rule":
+        compiled, diags = compile_rule(doc, ctx, forms)
+    elif kind == "workflow":
+        compiled, diags = compile_workflow(doc, ctx, forms)
+    else:
+        compiled, diags = compile_valueset(doc, ctx)
+    return compiled, diagnostics + diags

@@ -36,6 +36,8 @@ class ValueProblem(Exception):
 
 
 def _blank(raw: Any) -> bool:
+    if isinstance(raw, dict) and "value" in raw and set(raw) <= {"value", "unit"}:
+        return _blank(raw["value"])  # a quantity with a unit but no number is unanswered
     return raw is None or (isinstance(raw, str) and not raw.strip()) or raw == [] or raw == {}
 
 
