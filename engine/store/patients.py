@@ -58,6 +58,26 @@ class Patients(Service):
         except IntegrityError as exc:
             raise DuplicateError(f"MRN {mrn!r} is already used in this clinic") from exc
 
+    def update(self, actor: Actor, patient_id: int, **changes: object) -> PatientRecord:
+        """Change a patient's demographics; the audit event keeps the fields changed and their
+        previous values, so the chart header's history is never lost."""
+        allowed = {"given_name", "family_name", "given_name_ar", "family_name_ar", "birth_date", "sex", "phone", "email", "address"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))}; changeable: {', '.join(sorted(allowed))}")
+        if "sex" in changes and changes["sex"] not in SEXES:
+            raise ValueError(f"unknown sex {changes['sex']!r}; one of {', '.join(SEXES)}")
+        with self._tx(actor) as tx:
+            patient = tx.patient(patient_id)
+            before = {k: getattr(patient, k) for k in changes if getattr(patient, k) != changes[k]}
+            for key in before:
+                setattr(patient, key, changes[key])
+            if before:
+                patient.search_name = search_text(patient.given_name, patient.family_name, patient.given_name_ar, patient.family_name_ar)
+                tx.audit("update", "patient", patient_id, patient_id=patient_id,
+                         changed=sorted(before), before={k: v.isoformat() if isinstance(v, date) else v for k, v in before.items()})
+            return patient_record(patient)
+
     def get(self, actor: Actor, patient_id: int) -> PatientRecord:
         """Open a patient's chart header (audited as a read of the chart)."""
         with self._tx(actor) as tx:

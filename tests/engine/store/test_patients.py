@@ -117,3 +117,21 @@ def test_normalise_alef_forms_digits_and_case() -> None:
     assert normalise("أإآٱا") == "ااااا"
     assert normalise("مدرسة مستشفى") == "مدرسه مستشفي"
     assert normalise("٠١٢٣ Émile  O'Neil") == "0123 emile o'neil"
+
+
+def test_update_changes_demographics_and_audits_the_old_values(store: Store, actor: Actor, patient: PatientRecord) -> None:
+    updated = store.patients.update(actor, patient.id, family_name="Haddad-Saleh", family_name_ar="حداد صالح", phone="+962711111")
+    assert (updated.family_name, updated.family_name_ar, updated.phone) == ("Haddad-Saleh", "حداد صالح", "+962711111")
+    last = _events(store)[-1]
+    assert (last.action, last.entity_type, last.patient_id) == ("update", "patient", patient.id)
+    assert store.patients.search(actor, "صالح")[0].id == patient.id
+    with pytest.raises(ValueError, match="cannot change mrn"):
+        store.patients.update(actor, patient.id, mrn="X")
+    with pytest.raises(ValueError, match="unknown sex"):
+        store.patients.update(actor, patient.id, sex="robot")
+
+
+def test_update_of_another_clinics_patient_is_not_found(store: Store, patient: PatientRecord) -> None:
+    other = store.accounts.create_clinic("south", "South clinic")
+    with pytest.raises(NotFoundError):
+        store.patients.update(Actor(user_id=None, role="clinician", clinic_id=other.id), patient.id, phone="1")
