@@ -35,6 +35,7 @@ ADVISORY_LOCK_KEY = 0x434C494E41554454
 ACTIONS = frozenset({
     "create", "read", "update", "sign", "amend", "conflict", "export", "print", "publish",
     "search", "login", "login_failed", "grant", "revoke", "alert", "consent",
+    "logout", "download",
 })
 
 
