@@ -76,8 +76,11 @@ class PatientHeader:
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
+    """Who printed and when, to the precision printed (``second``, ``minute`` or ``day``)."""
+
     printed_by: str
     printed_at: dt.datetime
+    precision: str = "minute"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ class PrintJob:
     stamp: Stamp
     parts: tuple[DocumentPart, ...]
     attachments: tuple[AttachmentData, ...]
-    #: footer facts: (label msgid, value, isolate direction), e.g. ("Document", "12", "ltr")
+    #: footer facts: (label msgid, value), e.g. ("Document", "12 v3")
     footer: tuple[tuple[str, str], ...]
     encounter: EncounterRecord | None = None
     timeline: tuple[TimelineEntry, ...] = ()

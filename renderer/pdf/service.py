@@ -88,17 +88,24 @@ class PdfService:
         self.store.files.put(actor, pdf.data, pdf.media_type, patient_id=job.parts[0].record.patient_id)
         return pdf
 
+    def job(self, actor: Actor, kind: str, ident: int, *, languages: str | None = None,
+            layout: str | None = None) -> PrintJob:
+        """What a print of ``kind`` (document, encounter, chart) would show, not rendered."""
+        g, clinic = self._gatherer(actor, languages, layout)
+        now, stamp = self.clock(), self.settings.stamp
+        if kind == "document":
+            return prints.document_job(g, clinic, ident, now, stamp)
+        if kind == "encounter":
+            return prints.encounter_job(g, clinic, ident, now, stamp)
+        if kind == "chart":
+            return prints.chart_job(g, clinic, ident, now, stamp)
+        raise ValueError(f"unknown print {kind!r}: document, encounter or chart")
+
     def html(self, actor: Actor, kind: str, ident: int, *, languages: str | None = None,
              layout: str | None = None) -> str:
         """The final HTML of a print (what `cliniform pdf ... --html` writes; not audited as a
         print: it is a debugging aid, and its reads are audited by the store)."""
-        g, clinic = self._gatherer(actor, languages, layout)
-        now, stamp = self.clock(), self.settings.stamp
-        if kind == "document":
-            return compose(prints.document_job(g, clinic, ident, now, stamp))
-        if kind == "encounter":
-            return compose(prints.encounter_job(g, clinic, ident, now, stamp))
-        return compose(prints.chart_job(g, clinic, ident, now, stamp))
+        return compose(self.job(actor, kind, ident, languages=languages, layout=layout))
 
     # -- the stages ----------------------------------------------------------------------
     def options(self, clinic: ClinicSettings, languages: str | None, layout: str | None) -> tuple[PrintOptions, dict[str, object]]:

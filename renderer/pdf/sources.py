@@ -26,6 +26,7 @@ from engine.store.errors import StoreError
 from engine.store.records import DefinitionRecord
 from engine.store.records import DocumentView as StoredDocument
 from renderer.documents import DocumentView
+from renderer.formatting import zone
 from renderer.pdf.clinic import data_uri
 from renderer.pdf.engine import AttachmentData
 from renderer.pdf.job import DocumentPart, PatientHeader, PrintOptions, Stamp
@@ -75,12 +76,15 @@ def patient_header(patient: PatientRecord) -> PatientHeader:
     return PatientHeader(names, patient.mrn, patient.birth_date, patient.sex)
 
 
-def truncate(moment: dt.datetime, resolution: str) -> dt.datetime:
-    """``moment`` to the second, minute or day: the print stamp's precision."""
+def truncate(moment: dt.datetime, resolution: str, timezone: str = "UTC") -> dt.datetime:
+    """``moment`` to the second, minute or day (the clinic's day): the stamp's precision."""
     if resolution == "second":
         return moment.replace(microsecond=0)
     moment = moment.replace(second=0, microsecond=0)
-    return moment.replace(hour=0, minute=0) if resolution == "day" else moment
+    if resolution == "day":
+        local = moment.astimezone(zone(timezone))
+        return local.replace(hour=0, minute=0)
+    return moment
 
 
 class Gatherer:
@@ -108,7 +112,7 @@ class Gatherer:
         return self._names[user_id]
 
     def stamp(self, now: dt.datetime, resolution: str) -> Stamp:
-        return Stamp(self.user_name(self.actor.user_id) or "Cliniform", truncate(now, resolution))
+        return Stamp(self.user_name(self.actor.user_id) or "Cliniform", truncate(now, resolution, self.timezone), resolution)
 
     def images(self, patient_id: int) -> Callable[[Mapping[str, Any]], str | None]:
         """File reference -> data: URI of the stored image (None when it is not stored)."""

@@ -15,7 +15,7 @@ from tests.renderer.pdf import readback
 Rendered = Callable[..., PdfFile]
 KINDS = [
     ("vitals", "en", "side", 1), ("vitals", "ar", "side", 1), ("vitals", "both", "side", 1),
-    ("vitals", "both", "stacked", 2), ("consent", "both", "side", 2), ("medications", "both", "side", 1),
+    ("vitals", "both", "stacked", 1), ("consent", "both", "side", 2), ("medications", "both", "side", 1),
     ("dental", "both", "side", 1), ("encounter", "ar", "side", 1), ("chart", "both", "stacked", 1),
 ]
 

@@ -41,6 +41,16 @@ def test_a_later_stamp_renders_again(pdf_store: Store, all_packs: Catalog, demo:
     assert [r.cached for r in results] == [False, True, False]  # stamped to the minute
 
 
+def test_a_day_stamp_prints_the_date_and_is_reused_all_day(pdf_store: Store, all_packs: Catalog, demo: Demo, tmp_path: Any) -> None:
+    times = iter([PRINTED_AT, PRINTED_AT.replace(hour=20, minute=59)])  # 23:59 in Amman, same day
+    settings = PdfSettings(workers=0, cache_dir=tmp_path, stamp="day", timezone="Asia/Amman")
+    service = PdfService(pdf_store, all_packs, settings, clock=lambda: next(times))
+    first, second = (service.document(demo.actor, demo.documents["vitals"].id, languages="en") for _ in range(2))
+    assert not first.cached and second.cached
+    footer = readback.squeeze(readback.text(first.data))
+    assert "Printed by Dr Sara Haddad · May 3, 2025 · Page 1 of 1" in footer
+
+
 def test_every_print_is_audited(pdfs: PdfService, demo: Demo, pdf_store: Store) -> None:
     before = len(_events(pdf_store, "export"))
     pdf = pdfs.document(demo.actor, demo.documents["medications"].id, languages="both", layout="stacked", action="export")
