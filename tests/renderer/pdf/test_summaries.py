@@ -14,7 +14,7 @@ Rendered = Callable[..., PdfFile]
 def test_encounter_summary_lists_each_document_in_turn(rendered: Rendered, demo: Demo) -> None:
     lines = readback.lines(rendered("encounter", "both").data)
     text = "\n".join(lines)
-    assert "Encounter summary" in text and "ملخص الزيارة" in text and "outpatient" in text
+    assert "Encounter summary" in text and "ملخص الزيارة" in text and "Outpatient" in text and "عيادة خارجية" in text
     titles = ["Vital signs", "Allergies and intolerances", "Medication list", "General consent to examination"]
     positions = [next(i for i, line in enumerate(lines) if title in line) for title in titles]
     assert positions == sorted(positions)
