@@ -26,6 +26,7 @@ from engine.store.patients import Encounters, Patients
 from engine.store.records import Actor
 from engine.store.service import Clock, Service
 from engine.store.settings import StoreSettings, load_settings
+from engine.store.signing import Signing
 from engine.store.worklists import Worklists
 
 
@@ -41,6 +42,7 @@ class Store:
         self.files = Files(db, clock)
         self.alerts = Alerts(db, clock)
         self.consents = Consents(db, clock)
+        self.signing = Signing(db, clock)
         self.worklists = Worklists(db, clock)
         self._audit = _AuditRecorder(db, clock)
 

@@ -28,7 +28,7 @@ def test_unmigrated_database_is_refused_with_a_clear_message(empty_db: Database)
     with pytest.raises(NotMigratedError) as caught:
         check_migrated(empty_db)
     message = str(caught.value)
-    assert "is not migrated (at revision none (empty database), need 0001)" in message
+    assert f"is not migrated (at revision none (empty database), need {head_revision()})" in message
     assert "run `cliniform db upgrade`" in message
 
 
