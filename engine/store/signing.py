@@ -20,10 +20,11 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.store.errors import StoreError
-from engine.store.models import StoredFile
+from engine.store.models import ConsentRecord, StoredFile
 from engine.store.records import Actor
 from engine.store.service import Service, Tx
 from engine.store.signing_models import (
+    ConsentEvent,
     ConsentInstance,
     ConsentInstanceRecord,
     ConsentSignature,
@@ -227,6 +228,16 @@ class Signing(Service):
                      signature_id=row.id, language=signature.language, text_sha256=signature.text_sha256,
                      image_sha256=image, link_id=link.id if link else None)
             return signature_record(row), next_token
+
+    def events(self, actor: Actor, consent_id: int) -> list[ConsentEvent]:
+        """The consent records of this consent's document, oldest first."""
+        with self._tx(actor) as tx:
+            consent = tx.get(ConsentInstance, consent_id, "consent")
+            rows = tx.session.scalars(select(ConsentRecord).where(
+                ConsentRecord.clinic_id == actor.clinic_id, ConsentRecord.document_id == consent.document_id,
+            ).order_by(ConsentRecord.id))
+            return [ConsentEvent(r.id, r.event, r.supersedes_id, r.reason, r.language, r.text_sha256, r.pdf_sha256,
+                                 r.signed_at, r.created_by) for r in rows]
 
     def refused(self, actor: Actor, consent_id: int | None, patient_id: int | None, code: str) -> None:
         """Audit a refused step (nothing else is written)."""

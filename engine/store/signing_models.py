@@ -186,3 +186,18 @@ def signature_record(s: ConsentSignature) -> SignatureRecord:
         s.user_id, s.image_sha256, s.strokes_sha256, s.language, s.text_sha256, s.answers, s.ip,
         s.user_agent, s.signed_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentEvent:
+    """A consent record (given, refused, withdrawn) as a consent's history shows it."""
+
+    id: int
+    event: str
+    supersedes_id: int | None
+    reason: str | None
+    language: str
+    text_sha256: str
+    pdf_sha256: str | None
+    signed_at: datetime
+    created_by: int | None
