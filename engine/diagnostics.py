@@ -122,6 +122,7 @@ CATALOGUE: dict[str, CodeInfo] = {
     "FORM013": _e("bad repeat bounds", "min_rows/max_rows must be non-negative with min_rows <= max_rows."),
     "FORM014": _e("reserved item id", "The id shadows a name of the expression language (patient, encounter, a function...)."),
     "FORM015": _e("bad previous_value", "`previous_value` is only valid on input items."),
+    "FORM016": _e("form test does not match", "A form's own test case (expected values, visibility, requirement or errors) fails."),
     # -- expressions -----------------------------------------------------------------------
     "EXPR001": _e("expression syntax error", "The expression is not valid in the expression language."),
     "EXPR002": _e("unknown name", "The expression uses a name that is not an item, context value or function."),

@@ -11,6 +11,7 @@ compile rules and workflows (which reference forms) -> catalog.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -232,6 +233,18 @@ def read_definitions(paths: Iterable[Path]) -> tuple[list[tuple[str, SourceDocum
 
 def load(roots: Iterable[Path] | None = None, extra_files: Iterable[Path] = ()) -> LoadResult:
     """Load every pack under ``roots`` (default: the installed packs) into a catalog."""
+    # Compiling builds many small immutable objects that live as long as the catalog; the
+    # cyclic garbage collector finds nothing to free among them but halves the load speed.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(roots, extra_files)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(roots: Iterable[Path] | None, extra_files: Iterable[Path]) -> LoadResult:
     manifests = discover(list(roots) if roots is not None else default_pack_roots())
     diagnostics: list[Diagnostic] = []
     packs: list[Pack] = []

@@ -98,7 +98,7 @@ def run_form_test(form: Form, index: int) -> Outcome:
         problems.append(f"expected valid={expect['valid']}, errors: {[e.path + ':' + e.code for errs in ev.errors.values() for e in errs]}")
     for issue in ev.issues:
         problems.append(f"runtime issue: {issue.message}")
-    return Outcome(f"{form.id}@{form.version}", test.name, not problems, "; ".join(problems), test.location)
+    return Outcome(f"{form.id}@{form.version}", test.name, not problems, "; ".join(problems), test.location, "FORM016")
 
 
 def chart_from(context: Mapping[str, Any]) -> ChartContext:

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -255,6 +256,7 @@ TYPES: dict[str, ItemType] = {
 }
 
 
+@cache
 def allowed_keys(type_name: str) -> frozenset[str]:
     item_type = TYPES[type_name]
     keys = COMMON_KEYS | item_type.keys

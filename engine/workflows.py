@@ -14,6 +14,7 @@ from engine.diagnostics import Diagnostic, did_you_mean
 from engine.expressions import CONTEXT_NAMES
 from engine.model import Form, Signer, State, Transition, Workflow
 from engine.reader import SourceDocument
+from engine.rules import answer_names
 
 #: names a guard or signer condition can read besides the document's answers
 WORKFLOW_NAMES = frozenset({"document", "signatures", "answers"}) | CONTEXT_NAMES
@@ -31,7 +32,7 @@ def compile_workflow(doc: SourceDocument, ctx: PackContext, forms: Mapping[str, 
         if form is None:
             b.report("WF001", f"workflow document form '{form_id}' is not defined", "/form", did_you_mean(form_id, forms) or "check the form id and that its pack is installed")
         else:
-            names |= set(form.index)
+            names |= answer_names(form, b)
     valid_for = data.get("valid_for")
     if valid_for is not None and not _DURATION.match(str(valid_for)):
         b.report("WF004", f"'{valid_for}' is not an ISO 8601 duration", "/valid_for", "write e.g. P1Y (one year), P30D (30 days) or PT15M (15 minutes)")
