@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from engine.store.models import AlertLog, Document
+from engine.store.models import AlertLog, Document, User
 from engine.store.records import Actor, AlertRecord
 from engine.store.service import Service
 
@@ -31,7 +31,11 @@ class Alerts(Service):
             if patient_id is not None:
                 tx.require_patient(patient_id)
             if document_id is not None:
-                tx.get(Document, document_id, "document")
+                document = tx.get(Document, document_id, "document")
+                if patient_id is None:
+                    patient_id = document.patient_id
+                elif patient_id != document.patient_id:
+                    raise ValueError(f"document {document_id} is not a document of patient {patient_id}")
             alert_id = tx.session.execute(insert(AlertLog).returning(AlertLog.id), {
                 "clinic_id": actor.clinic_id, "patient_id": patient_id, "document_id": document_id,
                 "rule_id": rule_id, "rule_version": rule_version, "severity": severity,
@@ -47,8 +51,28 @@ class Alerts(Service):
             rows = tx.session.scalars(select(AlertLog).where(
                 AlertLog.clinic_id == actor.clinic_id, AlertLog.patient_id == patient_id,
             ).order_by(AlertLog.at, AlertLog.id))
-            found = [AlertRecord(a.id, a.patient_id, a.document_id, a.rule_id, a.rule_version,
-                                 a.severity, a.summary, a.action, a.reason, a.user_id, a.at)
-                     for a in rows]
+            found = [_record(a) for a in rows]
             tx.audit("read", "alerts", patient_id, patient_id=patient_id)
             return found
+
+    def for_document(self, actor: Actor, document_id: int) -> list[AlertRecord]:
+        """The cards logged for one document, oldest first, with who acted on them.
+
+        The web app reads it to know which cards were already shown or acknowledged
+        (``detail["inputs_hash"]``) and to list the overrides on the signed document.
+        """
+        with self._tx(actor) as tx:
+            document = tx.get(Document, document_id, "document")
+            rows = tx.session.execute(
+                select(AlertLog, User.display_name).outerjoin(User, User.id == AlertLog.user_id).where(
+                    AlertLog.clinic_id == actor.clinic_id, AlertLog.patient_id == document.patient_id,
+                    AlertLog.document_id == document_id,
+                ).order_by(AlertLog.at, AlertLog.id))
+            found = [_record(a, name) for a, name in rows]
+            tx.audit("read", "alerts", document_id, patient_id=document.patient_id)
+            return found
+
+
+def _record(a: AlertLog, user_name: str | None = None) -> AlertRecord:
+    return AlertRecord(a.id, a.patient_id, a.document_id, a.rule_id, a.rule_version, a.severity,
+                       a.summary, a.action, a.reason, a.user_id, a.at, a.detail, user_name)

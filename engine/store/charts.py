@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.store.columns import aware
 from engine.store.models import ConsentRecord, Document, Encounter, Observation
@@ -139,6 +139,66 @@ class Charts(Service):
             if value is None:
                 value = row.value_num if row.value_num is not None else row.value_text
             return LatestAnswer(value, row.document_id, row.def_id, row.status, row.effective_at)
+
+    def latest_observations(self, actor: Actor, patient_id: int, *, include_drafts: bool = False) -> list[SeriesPoint]:
+        """The newest value of every coded observation of a patient (one per system + code).
+
+        What decision support reads as `observations`: "the latest systolic pressure,
+        whatever form recorded it". Picked in the database with a window function, so a
+        long history costs one indexed scan rather than every row in Python.
+        """
+        o = Observation
+        newest = func.row_number().over(
+            partition_by=(o.code_system, o.code), order_by=(o.effective_at.desc(), o.id.desc())).label("newest")
+        inner = (
+            select(o.effective_at, o.document_id, o.item_path, o.code_system, o.code, o.value_num,
+                   o.value_text, o.value_date, o.value_datetime, o.coding_code, o.coding_display, o.unit, newest)
+            .where(o.clinic_id == actor.clinic_id, o.patient_id == patient_id, o.code.is_not(None))
+        )
+        if not include_drafts:
+            inner = inner.join(Document, Document.id == o.document_id).where(Document.status.in_(FINAL))
+        ranked = inner.subquery()
+        query = select(ranked).where(ranked.c.newest == 1).order_by(ranked.c.code_system, ranked.c.code)
+        with self._tx(actor) as tx:
+            tx.require_patient(patient_id)
+            points = [
+                SeriesPoint(r.effective_at, r.document_id, r.item_path, r.code_system, r.code,
+                            r.value_num, r.value_text, r.value_datetime or r.value_date,
+                            r.coding_code, r.coding_display, r.unit)
+                for r in tx.session.execute(query)
+            ]
+            tx.audit("read", "observations", patient_id, patient_id=patient_id)
+            return points
+
+    def coded_answers(
+        self, actor: Actor, patient_id: int, coding_system: str, *, exclude_forms: tuple[str, ...] = (),
+    ) -> list[SeriesPoint]:
+        """Answers coded in ``coding_system`` (e.g. ICD-10) in the latest final document of
+        each form: what any specialty's form records as a condition (a prosthetic valve
+        ticked in a cardiology history) without a list of its own."""
+        o, d = Observation, Document
+        # the latest final document of each form first (it may have no coded answer left)
+        newest = func.row_number().over(partition_by=d.def_id, order_by=(d.effective_at.desc(), d.id.desc())).label("newest")
+        documents = (select(d.id, d.effective_at, newest)
+                     .where(d.clinic_id == actor.clinic_id, d.patient_id == patient_id, d.status.in_(FINAL)))
+        if exclude_forms:
+            documents = documents.where(d.def_id.not_in(exclude_forms))
+        latest = documents.subquery()
+        query = (
+            select(latest.c.effective_at, o.document_id, o.item_path, o.coding_system, o.coding_code, o.coding_display)
+            .join(latest, latest.c.id == o.document_id)
+            .where(latest.c.newest == 1, o.coding_system == coding_system)
+            .order_by(latest.c.effective_at, o.id)
+        )
+        with self._tx(actor) as tx:
+            tx.require_patient(patient_id)
+            points = [
+                SeriesPoint(r.effective_at, r.document_id, r.item_path, r.coding_system, None,
+                            None, None, None, r.coding_code, r.coding_display, None)
+                for r in tx.session.execute(query)
+            ]
+            tx.audit("read", "coded_answers", patient_id, patient_id=patient_id, system=coding_system)
+            return points
 
     def current_list(self, actor: Actor, patient_id: int, spec: ListSpec) -> list[ListEntry]:
         """A chart list (problems, medications, allergies) from the latest final document."""

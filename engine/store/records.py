@@ -236,3 +236,7 @@ class AlertRecord:
     reason: str | None
     user_id: int | None
     at: datetime
+    #: what the card was shown for, e.g. ``inputs_hash`` (the values the rule read)
+    detail: dict[str, Any] | None = None
+    #: the user's display name, when the query joins it
+    user_name: str | None = None

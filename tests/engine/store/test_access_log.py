@@ -22,6 +22,8 @@ READS: dict[str, Callable[[Store, Actor, int, int], object]] = {
     "latest_answer": lambda s, a, p, d: s.charts.latest_answer(a, p, "sbp"),
     "list": lambda s, a, p, d: s.charts.current_list(a, p, ListSpec("problems", ("core.vitals",), "sbp")),
     "alerts": lambda s, a, p, d: s.alerts.for_patient(a, p),
+    "observations": lambda s, a, p, d: s.charts.latest_observations(a, p),
+    "coded_answers": lambda s, a, p, d: s.charts.coded_answers(a, p, "http://hl7.org/fhir/sid/icd-10"),
     "consents": lambda s, a, p, d: s.consents.for_patient(a, p),
 }
 

@@ -114,3 +114,47 @@ def test_resolve_path() -> None:
     assert resolve_path(answers, "x") == 0
     assert resolve_path(answers, "meds[3].name") is None
     assert resolve_path(answers, "x.y") is None
+
+
+def test_latest_observations_one_per_code_final_only(
+    store: Store, actor: Actor, patient: PatientRecord, form: DefinitionRecord
+) -> None:
+    assert store.charts.latest_observations(actor, patient.id) == []
+    vitals(store, actor, patient, form, 0, 130)
+    newest = vitals(store, actor, patient, form, 4, 145)
+    vitals(store, actor, patient, form, 2, 150)
+    vitals(store, actor, patient, form, 9, 999, sign=False)  # a draft is not the latest value
+    latest = store.charts.latest_observations(actor, patient.id)
+    # one row per (system, code); uncoded items ("position") are not observations by code
+    assert [(p.code_system, p.code, p.value_num, p.document_id, p.effective_at) for p in latest] == [
+        (LOINC, "8480-6", 145, newest, T0 + timedelta(days=4))]
+    assert [p.value_num for p in store.charts.latest_observations(actor, patient.id, include_drafts=True)] == [999]
+
+
+def test_coded_answers_come_from_the_latest_final_document_of_each_form(
+    store: Store, actor: Actor, patient: PatientRecord
+) -> None:
+    icd = "http://hl7.org/fhir/sid/icd-10"
+    history = publish_form(store, actor, "cardiology.history")
+    problems = publish_form(store, actor, "core.problems")
+
+    def document(form: DefinitionRecord, day: int, codes: list[str], *, sign: bool = True) -> int:
+        doc = store.documents.create(
+            actor, patient_id=patient.id, definition_version_id=form.id, effective_at=T0 + timedelta(days=day),
+            answers={"codes": codes},
+            observations=[ObservationRow("codes", coding_system=icd, coding_code=c, coding_display=c) for c in codes]
+            + [ObservationRow("position", coding_system="local", coding_code="sitting")])
+        if sign:
+            store.documents.sign(actor, doc.id, base_version=1)
+        return doc.id
+
+    document(history, 0, ["I48", "Z95.2"])
+    newest = document(history, 3, ["Z95.2"])
+    document(history, 5, ["I50"], sign=False)
+    document(problems, 6, ["Z33"])
+    found = store.charts.coded_answers(actor, patient.id, icd, exclude_forms=("core.problems",))
+    assert [(p.coding_code, p.document_id) for p in found] == [("Z95.2", newest)]
+    assert {p.coding_code for p in store.charts.coded_answers(actor, patient.id, icd)} == {"Z95.2", "Z33"}
+    # the latest history names no condition any more: none is left from the older one
+    document(history, 8, [])
+    assert store.charts.coded_answers(actor, patient.id, icd, exclude_forms=("core.problems",)) == []

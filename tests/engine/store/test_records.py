@@ -86,3 +86,35 @@ def test_accounts_roles_and_audited_sign_in(store: Store, actor: Actor) -> None:
     assert logins == [("login", "1.2.3.4"), ("login_failed", None), ("login_failed", None), ("login_failed", None)]
     store.accounts.revoke(actor, user.id, "admin")
     assert store.accounts.user(user.id).roles[actor.clinic_id] == ("clinician",)
+
+
+def test_alerts_of_a_document_with_who_acted_and_the_inputs(
+    store: Store, actor: Actor, patient: PatientRecord
+) -> None:
+    from tests.engine.store.conftest import publish_form
+
+    form = publish_form(store, actor, "core.medications")
+    doc = store.documents.create(actor, patient_id=patient.id, definition_version_id=form.id, answers={})
+    other = store.documents.create(actor, patient_id=patient.id, definition_version_id=form.id, answers={})
+    # the patient is taken from the document when not given
+    store.alerts.log(actor, rule_id="core.drug_allergy_conflict", rule_version="1.0.0", severity="critical",
+                     summary="Allergy conflict", action="shown", document_id=doc.id, detail={"inputs_hash": "abc"})
+    store.alerts.log(actor, rule_id="core.drug_allergy_conflict", rule_version="1.0.0", severity="critical",
+                     summary="Allergy conflict", action="overridden", reason="Tolerated this drug before",
+                     patient_id=patient.id, document_id=doc.id, detail={"inputs_hash": "abc", "reason_code": "tolerated-before"})
+    store.alerts.log(actor, rule_id="core.x", rule_version="1", severity="info", summary="elsewhere",
+                     action="shown", document_id=other.id)
+    stranger = store.patients.create(actor, mrn="MRN-9", given_name="Other", family_name="Person")
+    with pytest.raises(ValueError, match="not a document of patient"):
+        store.alerts.log(actor, rule_id="r", rule_version="1", severity="info", summary="s", action="shown",
+                         patient_id=stranger.id, document_id=doc.id)
+    before = store.verify_audit().head_seq or 0
+    log = store.alerts.for_document(actor, doc.id)
+    assert [(a.action, a.reason, a.patient_id, (a.detail or {}).get("inputs_hash")) for a in log] == [
+        ("shown", None, patient.id, "abc"), ("overridden", "Tolerated this drug before", patient.id, "abc")]
+    with store.db.transaction() as session:
+        events = list(session.scalars(select(AuditEvent).where(AuditEvent.seq > before)))
+    assert [(e.action, e.entity_type, e.patient_id) for e in events] == [("read", "alerts", patient.id)]
+    outsider = Actor(None, "clinician", store.accounts.create_clinic("south", "South").id)
+    with pytest.raises(NotFoundError):
+        store.alerts.for_document(outsider, doc.id)
