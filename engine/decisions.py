@@ -19,7 +19,7 @@ from typing import Any
 from engine.catalog import Catalog
 from engine.evaluation import Evaluation, _patient
 from engine.expressions import Record, RecordList
-from engine.model import Item, Rule
+from engine.model import Form, Item, Rule
 from engine.rules import fires, render_summary
 from engine.valuesets import Classifier
 
@@ -103,7 +103,11 @@ def form_env(evaluation: Evaluation, chart: ChartContext, classifier: Classifier
                 answers[item.id] = RecordList([_classify_row(item, row, classifier) for row in answers[item.id]])
     env.update(answers)
     env["answers"] = Record(answers)
-    env["patient"] = evaluation._env.get("patient", env["patient"])
+    own = evaluation._env.get("patient")
+    if isinstance(own, Record):
+        # the form's own patient fields win; the chart adds what the form does not know (pregnancy)
+        known = {k: v for k, v in own.as_dict().items() if v is not None}
+        env["patient"] = Record({**env["patient"].as_dict(), **known})
     return env
 
 
@@ -192,4 +196,21 @@ def affected_rules(rules: Iterable[Rule], changed: Iterable[str], dependents: Ma
     touched = set(changed)
     for item_id in list(touched):
         touched |= dependents.get(item_id, frozenset())
+    if touched:
+        touched.add("answers")  # a rule reading `answers.x` may read any of them
     return [r for r in rules if r.when.names & touched or any(e.names & touched for e in r.summary_parts.values())]
+
+
+def form_affected_rules(rules: Iterable[Rule], form: Form, changed: Iterable[str]) -> list[Rule]:
+    """The rules to re-run after items of ``form`` changed (directly or through the items
+    that depend on them): a cell inside a repeating group or grid row changes the whole
+    group, which is the name a rule reads."""
+    touched = set(changed)
+    for item_id in list(touched):
+        touched |= form.dependents.get(item_id, frozenset())
+    for item_id in list(touched):
+        item = form.index.get(item_id)
+        while item is not None and item.parent is not None:
+            touched.add(item.parent)
+            item = form.index.get(item.parent)
+    return affected_rules(rules, touched, form.dependents)

@@ -60,3 +60,26 @@ def test_affected_rules_follow_dependencies(catalog: Catalog) -> None:
     assert {r.id for r in affected_rules(rules, ["systolic"], form.dependents)} == {"core.hypertensive_crisis"}
     assert {r.id for r in affected_rules(rules, ["heart_rate"], form.dependents)} == {"core.tachycardia", "core.bradycardia"}
     assert affected_rules(rules, ["weight"], form.dependents) == []
+
+
+def test_a_cell_change_affects_the_rules_reading_its_group(catalog: Catalog) -> None:
+    from engine.decisions import form_affected_rules
+
+    form = catalog.form("core.medications")
+    assert form is not None
+    rules = rules_for_form(catalog, "core.medications")
+    assert {r.id for r in form_affected_rules(rules, form, ["drug"])} == {"core.drug_allergy_conflict", "core.teratogen_in_pregnancy"}
+    assert {r.id for r in form_affected_rules(rules, form, ["medications"])} == {"core.drug_allergy_conflict", "core.teratogen_in_pregnancy"}
+    vitals = catalog.form("core.vitals")
+    assert vitals is not None
+    assert form_affected_rules(rules_for_form(catalog, "core.vitals"), vitals, ["pain_score"]) == []
+    assert form_affected_rules(rules, form, []) == []
+
+
+def test_the_chart_adds_to_the_forms_patient_without_overriding_it(catalog: Catalog) -> None:
+    form = catalog.form("core.medications")
+    assert form is not None
+    ev = evaluate(form, {"medications": [{"drug": "warfarin"}]})
+    # the form knows sex and birth date; pregnancy is known from the chart only
+    cards = form_cards(catalog, ev, ChartContext(patient={"sex": "female", "pregnant": True}))
+    assert [c.rule_id for c in cards] == ["core.teratogen_in_pregnancy"]

@@ -1,0 +1,176 @@
+"""The chart as rules read it: the store's signed lists, coded conditions of any form, the
+latest observations and pregnancy -> ChartContext; one function for the chart and the forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.catalog import Catalog
+from engine.chart_context import ChartRecords, chart_context, read_chart, rule_context
+from engine.decisions import chart_env, event_cards, form_cards
+from engine.evaluator import Context, evaluate
+from engine.observations import derive_observations
+from engine.packs import load
+from engine.store import Actor, Database, PatientRecord, Store, upgrade
+from engine.store.records import ListEntry
+from engine.valuesets import Classifier
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
+#: a dental rule that reads a condition recorded by another specialty (test-only definition)
+VALVE_RULE = """\
+schema: cliniform/rule@1
+id: test.valve_before_dental_surgery
+version: 1.0.0
+title: {en: Prosthetic valve before dental surgery}
+applies_to:
+  forms: [dental.treatment_plan]
+when: has_code(problems, 'http://hl7.org/fhir/sid/icd-10', 'Z95.2') and count_in(procedures.procedure, ['extraction', 'surgical_extraction', 'implant']) > 0
+severity: critical
+summary: {en: "Prosthetic heart valve: consider endocarditis prophylaxis before this procedure"}
+override_reasons:
+  - {code: cardiology-advised, display: {en: Cardiologist advised}}
+"""
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    rule = tmp_path_factory.mktemp("rules") / "valve.yaml"
+    rule.write_text(VALVE_RULE, "utf-8")
+    result = load([ROOT / "form_definitions", ROOT / "specialties"], extra_files=[rule])
+    assert result.ok, [str(d) for d in result.diagnostics if d.is_error]
+    return result.catalog
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'chart.db'}")
+    upgrade(db)
+    return Store(db)
+
+
+@pytest.fixture()
+def actor(store: Store) -> Actor:
+    return Actor.system(store.accounts.create_clinic("north", "North").id)
+
+
+@pytest.fixture()
+def patient(store: Store, actor: Actor) -> PatientRecord:
+    return store.patients.create(actor, mrn="P-1", given_name="Mona", family_name="Haddad", sex="female",
+                                 birth_date=dt.date(1990, 4, 2))
+
+
+def sign(store: Store, actor: Actor, catalog: Catalog, patient: PatientRecord, form_id: str, answers: dict[str, Any],
+         days: int = 0) -> int:
+    """A signed document of ``form_id`` with its observations, as the web app stores it."""
+    form = catalog.form(form_id)
+    assert form is not None
+    version = store.definitions.publish(actor, kind="form", def_id=form.id, version=form.version,
+                                        source_text=form.source_text, content_hash=form.key.content_hash)
+    ev = evaluate(form, answers, Context(patient={"sex": patient.sex, "birth_date": patient.birth_date}))
+    doc = store.documents.create(actor, patient_id=patient.id, definition_version_id=version.id, answers=ev.answers_json(),
+                                 observations=derive_observations(ev), effective_at=T0 + dt.timedelta(days=days))
+    store.documents.sign(actor, doc.id, base_version=doc.version)
+    return doc.id
+
+
+def test_lists_map_coded_cells_to_records_and_leave_inactive_rows_out(store: Store, actor: Actor, catalog: Catalog,
+                                                                      patient: PatientRecord) -> None:
+    sign(store, actor, catalog, patient, "core.allergies", {"no_known_allergies": False, "allergies": [
+        {"substance": "penicillin", "reaction": ["39579001"], "severity": "severe"},
+        {"substance": "latex", "allergy_status": "inactive"},
+        {"substance": "other", "substance_other": "Bee stings"},
+    ]})
+    sign(store, actor, catalog, patient, "core.medications", {"medications": [
+        {"drug": "warfarin", "dose": 5},
+        {"drug": "amoxicillin", "medication_status": "stopped", "stop_date": "2024-01-02"},
+    ]})
+    sign(store, actor, catalog, patient, "core.problems", {"problems": [
+        {"problem": "I10"}, {"problem": "E11", "problem_status": "resolved", "resolved_date": "2024-05-01"},
+    ]})
+    chart = chart_context(store, catalog, actor, patient.id)
+    assert [(a["code"], a["display"], a["severity"]) for a in chart.allergies] == [
+        ("penicillin", "Penicillin (any)", "severe"), ("other", "Bee stings", None)]
+    assert [(m["code"], m["dose"]) for m in chart.medications] == [("warfarin", {"value": 5, "unit": "mg"})]
+    assert [(p["system"], p["code"], p["status"]) for p in chart.problems] == [("http://hl7.org/fhir/sid/icd-10", "I10", "active")]
+    assert chart.patient["sex"] == "female" and chart.patient["pregnant"] is None
+    # the chart (patient-view) and the forms read the same context: the allergy meets warfarin? no; amoxicillin? yes
+    assert event_cards(catalog, "patient-view", chart) == []
+    meds = catalog.form("core.medications")
+    assert meds is not None
+    cards = form_cards(catalog, evaluate(meds, {"medications": [{"drug": "amoxicillin"}]}), chart)
+    assert [c.rule_id for c in cards] == ["core.drug_allergy_conflict"]
+    assert "penicillins" in cards[0].summary
+
+
+def test_a_dental_rule_sees_a_valve_recorded_in_cardiology(store: Store, actor: Actor, catalog: Catalog,
+                                                           patient: PatientRecord) -> None:
+    plan = catalog.form("dental.treatment_plan")
+    rule = catalog.get("rule", "test.valve_before_dental_surgery")
+    assert plan is not None and rule is not None
+    extraction = evaluate(plan, {"procedures": [{"tooth": "36", "procedure": "extraction"}]})
+    assert form_cards(catalog, extraction, chart_context(store, catalog, actor, patient.id)) == []
+    sign(store, actor, catalog, patient, "cardiology.history", {"cardiac_history": ["Z95.2"], "valve_positions": ["mitral"],
+                                                               "valve_type": "mechanical", "risk_factors": ["none"]})
+    chart = chart_context(store, catalog, actor, patient.id)
+    assert ("http://hl7.org/fhir/sid/icd-10", "Z95.2") in {(p["system"], p["code"]) for p in chart.problems}
+    cards = form_cards(catalog, extraction, chart)
+    assert [c.rule_id for c in cards] == ["test.valve_before_dental_surgery"]
+    # a filling is not the kind of procedure the rule is about
+    filling = evaluate(plan, {"procedures": [{"tooth": "36", "procedure": "composite"}]})
+    assert form_cards(catalog, filling, chart) == []
+
+
+def test_a_valve_on_the_core_problem_list_is_seen_too(store: Store, actor: Actor, catalog: Catalog,
+                                                      patient: PatientRecord) -> None:
+    sign(store, actor, catalog, patient, "core.problems", {"problems": [{"problem": "Z95.2"}]})
+    plan = catalog.form("dental.treatment_plan")
+    assert plan is not None
+    extraction = evaluate(plan, {"procedures": [{"tooth": "11", "procedure": "implant"}]})
+    assert [c.rule_id for c in form_cards(catalog, extraction, chart_context(store, catalog, actor, patient.id))] == [
+        "test.valve_before_dental_surgery"]
+
+
+def test_pregnancy_from_the_problem_list_or_the_latest_vitals(store: Store, actor: Actor, catalog: Catalog,
+                                                              patient: PatientRecord) -> None:
+    sign(store, actor, catalog, patient, "core.vitals", {"systolic": 118, "diastolic": 76, "pregnant": False}, days=0)
+    today = (T0 + dt.timedelta(days=10)).date()
+    records = read_chart(store, actor, patient.id)
+    assert rule_context(records, catalog, today=today).patient["pregnant"] is False
+    sign(store, actor, catalog, patient, "core.vitals", {"systolic": 121, "diastolic": 78, "heart_rate": 88, "pregnant": True}, days=5)
+    records = read_chart(store, actor, patient.id)
+    chart = rule_context(records, catalog, today=today)
+    assert chart.patient["pregnant"] is True
+    # an answer older than a pregnancy lasts says nothing now
+    assert rule_context(records, catalog, today=today + dt.timedelta(days=400)).patient["pregnant"] is None
+    # latest observations by code, with their dates
+    latest = {o["code"]: (o["value"], o["date"]) for o in chart.observations}
+    assert latest["8480-6"] == (121, (T0 + dt.timedelta(days=5)).date())
+    assert latest["8867-4"][0] == 88
+    # an active Z33 on the problem list says pregnant whatever the vitals say
+    sign(store, actor, catalog, patient, "core.problems", {"problems": [{"problem": "Z33"}]})
+    sign(store, actor, catalog, patient, "core.vitals", {"systolic": 120, "diastolic": 80, "pregnant": False}, days=6)
+    chart = chart_context(store, catalog, actor, patient.id)
+    assert chart.patient["pregnant"] is True
+    # ... which the teratogen rule reads in the medication form
+    meds = catalog.form("core.medications")
+    assert meds is not None
+    cards = form_cards(catalog, evaluate(meds, {"medications": [{"drug": "isotretinoin"}]},
+                                         Context(patient={"sex": "female", "birth_date": patient.birth_date})), chart)
+    assert [c.rule_id for c in cards] == ["core.teratogen_in_pregnancy"]
+
+
+def test_rule_context_is_plain_data_in_plain_data_out(catalog: Catalog) -> None:
+    """No store needed: the mapping is a pure function of what was read."""
+    entry = ListEntry({"substance": "amoxicillin", "allergy_status": "active"}, 7, "core.allergies", T0)
+    records = ChartRecords(patient={"sex": "male", "birth_date": dt.date(1970, 1, 1)}, lists={"allergies": [entry]})
+    chart = rule_context(records, catalog, "ar")
+    assert chart.allergies[0]["display"] == "أموكسيسيلين" and chart.allergies[0]["source"] == "core.allergies#7"
+    assert chart.patient["pregnant"] is None
+    # the records get their classes from the value sets like any chart record
+    env = chart_env(chart, Classifier(catalog.valuesets()))
+    assert env["allergies"][0].classes == ["penicillins"]
