@@ -50,6 +50,7 @@ check: $(STAMP)  ## check every shipped definition
 	$(VENV)/bin/cliniform check form_definitions workflows rules specialties
 
 bench: $(STAMP)  ## run the benchmarks and write docs/PERFORMANCE.md
+	@bash scripts/system-deps.sh bench
 	$(PY) -m benchmarks
 
 lint: $(STAMP)   ## ruff and mypy

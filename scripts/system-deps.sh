@@ -3,6 +3,7 @@
 #   scripts/system-deps.sh runtime   what the app needs (`make run`): Pango, HarfBuzz
 #                                    subsetting and the fonts for PDFs, npm for the assets
 #   scripts/system-deps.sh [all]     also what the test suite needs (`make test`)
+#   scripts/system-deps.sh bench     all of that and the load generator (`make bench`)
 # Needs root (as CI and the developer machines run) or sudo.
 set -euo pipefail
 mode="${1:-all}"
@@ -22,6 +23,9 @@ if [ "$mode" != "runtime" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   # PDF tests read PDFs back: pdftotext, pdffonts, pdftoppm
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+fi
+if [ "$mode" = "bench" ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
 fi
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

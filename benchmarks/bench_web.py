@@ -1,0 +1,246 @@
+"""Web benchmarks: rendering a 100-item form page, and the live htmx round-trip under load.
+
+1. Server time to render the page of a generated 100-item form (70 inputs, 30 calculated or
+   conditional), in process through the whole app (routing, session, evaluation, widgets,
+   layout), against Jinja2 rendering an equivalent hand-written template in the same run:
+   one flat template that loops over 100 pre-built field dicts and writes the same markup
+   for each (label, input, unit, hint), with no evaluator, no widget registry and no
+   layout machinery. Target: <= 1.5x.
+2. The live round-trip (post the form with one changed value, receive the out-of-band
+   fragments) at 32 concurrent connections for 20 s against one `cliniform serve` worker
+   on loopback, driven by wrk (a bounded load generator: fixed connections and duration).
+   Targets: p50 <= 5 ms, p99 <= 25 ms.
+
+``run()`` returns {"title", "metrics", "table"}.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import jinja2
+import yaml
+from bs4 import BeautifulSoup
+
+from benchmarks.bench_definitions import generate_form
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "engine.cli"]
+PAGE_RUNS = 200
+LOAD_SECONDS = 20
+CONNECTIONS = 32
+
+FLAT = jinja2.Template("""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<link rel="stylesheet" href="/static/css/app.css"></head><body><main><h1>{{ title }}</h1>
+<form method="post" action="/forms/x">{% for f in fields %}
+<div class="item" id="item-{{ f.path }}"><label class="label" for="f-{{ f.path }}">{{ f.label }}{% if f.required %} <span class="req">*</span>{% endif %}</label>
+<div class="control"><input class="input" type="text" id="f-{{ f.path }}" name="{{ f.path }}" value="{{ f.value }}" aria-describedby="e-{{ f.path }}">
+{% if f.unit %}<span class="unit">{{ f.unit }}</span>{% endif %}</div>{% if f.hint %}<p class="hint">{{ f.hint }}</p>{% endif %}
+<ul class="errors" id="e-{{ f.path }}">{% for e in f.errors %}<li>{{ e }}</li>{% endfor %}</ul></div>{% endfor %}
+<button type="submit">Save</button></form></main></body></html>""", autoescape=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pack(tmp: Path) -> Path:
+    pack = tmp / "bench"
+    (pack / "forms").mkdir(parents=True)
+    (pack / "pack.yaml").write_text(yaml.safe_dump({
+        "schema": "cliniform/pack@1", "id": "bench", "version": "1.0.0",
+        "title": {"en": "Benchmark", "ar": "قياس"}, "locales": ["en", "ar"],
+    }, allow_unicode=True))
+    (pack / "forms" / "form_100.yaml").write_text(generate_form(100, pack="bench"))
+    return pack
+
+
+def _env(tmp: Path, pack: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "CLINIFORM_DATABASE_URL": f"sqlite:///{tmp / 'web.db'}",
+        "CLINIFORM_PACKS": os.pathsep.join([str(ROOT / "form_definitions"), str(ROOT / "specialties"), str(pack)]),
+        "CLINIFORM_LOG_LEVEL": "WARNING",
+        "CLINIFORM_SECRET_KEY": "bench-secret",
+    })
+    return env
+
+
+def _hidden(html: str) -> dict[str, str]:
+    soup = BeautifulSoup(html, "html.parser")
+    return {i["name"]: i.get("value", "") for i in soup.select("input[type=hidden][name]")}
+
+
+def _csrf_header(html: str) -> dict[str, str]:
+    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    headers = re.search(r"hx-headers='([^']+)'", html)
+    if headers:
+        import json
+
+        return {k: str(v) for k, v in json.loads(headers.group(1)).items()}
+    return {"X-CSRF-Token": meta.group(1)} if meta else {}
+
+
+def _login(client: httpx.Client) -> None:
+    page = client.get("/login")
+    data = {**_hidden(page.text), "username": "clinician", "password": "clinician-demo-pass", "next": "/"}
+    response = client.post("/login", data=data)
+    if response.status_code >= 400 or "/login" in str(response.url):
+        raise RuntimeError(f"benchmark sign-in failed: {response.status_code}")
+
+
+def _live_body(html: str) -> tuple[str, dict[str, str], str]:
+    """The form's fields as the browser posts them, with one numeric input changed."""
+    soup = BeautifulSoup(html, "html.parser")
+    form = soup.select_one("form[hx-post]")
+    if form is None:
+        raise RuntimeError("no live form on the page")
+    pairs: list[tuple[str, str]] = []
+    for field in form.select("input[name], select[name], textarea[name]"):
+        name = field["name"]
+        if field.name == "select":
+            chosen = field.select_one("option[selected]") or field.select_one("option")
+            pairs.append((name, chosen.get("value", "") if chosen else ""))
+        elif field.get("type") in ("checkbox", "radio"):
+            if field.has_attr("checked"):
+                pairs.append((name, field.get("value", "on")))
+        elif field.get("type") != "file":
+            pairs.append((name, field.get("value", "")))
+    changed = next(name for name, _ in pairs if re.fullmatch(r"q\d+", name) or name.startswith("n_"))
+    pairs = [(n, "42" if n == changed else v) for n, v in pairs]
+    pairs.append(("_changed", changed))
+    pairs += [("_visible", n) for n, _ in pairs if not n.startswith("_")]
+    return urlencode(pairs), _csrf_header(html), str(form["hx-post"])
+
+
+def bench_page(env: dict[str, str]) -> dict[str, float]:
+    """In-process: GET the form page through the app vs the flat template."""
+    os.environ.update({k: env[k] for k in ("CLINIFORM_DATABASE_URL", "CLINIFORM_PACKS", "CLINIFORM_SECRET_KEY")})
+    from litestar.testing import TestClient
+
+    from renderer.web.app import create_app
+
+    app = create_app()
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        page = client.get("/login")
+        client.post("/login", data={**_hidden(page.text), "username": "clinician", "password": "clinician-demo-pass", "next": "/"})
+        first = client.get("/forms/bench.form_100")
+        if first.status_code != 200:
+            raise RuntimeError(f"form page answered {first.status_code}")
+        samples = []
+        for _ in range(PAGE_RUNS):
+            start = time.perf_counter()
+            client.get("/forms/bench.form_100")
+            samples.append((time.perf_counter() - start) * 1000)
+    soup = BeautifulSoup(first.text, "html.parser")
+    fields = [{"path": f"q{i}", "label": f"Question {i}", "required": i % 3 == 0, "value": "", "unit": "kg" if i % 7 == 0 else "",
+               "hint": "From 0 to 500" if i % 5 == 0 else "", "errors": []} for i in range(100)]
+    flat = []
+    for _ in range(PAGE_RUNS):
+        start = time.perf_counter()
+        FLAT.render(title="Benchmark form", fields=fields)
+        flat.append((time.perf_counter() - start) * 1000)
+    return {"page_p50_ms": statistics.median(samples), "flat_p50_ms": statistics.median(flat),
+            "page_kb": len(first.content) / 1024, "page_items": float(len(soup.select("[id^=item-]")))}
+
+
+def _wrk_latency(output: str, label: str) -> float:
+    match = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", output, flags=re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"wrk printed no {label} latency:\n{output}")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def bench_live(env: dict[str, str]) -> dict[str, float]:
+    """A `cliniform serve` worker on loopback, loaded by wrk for LOAD_SECONDS."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed (make bench installs it: apt-get install wrk)")
+    port = _free_port()
+    server = subprocess.Popen([*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/login", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the server did not start: " + (server.stderr.read().decode()[-2000:] if server.stderr else "")) from None
+                time.sleep(0.2)
+        with httpx.Client(base_url=base, follow_redirects=True) as client:
+            _login(client)
+            page = client.get("/forms/bench.form_100")
+            body, headers, url = _live_body(page.text)
+            check = client.post(url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", **headers})
+            if check.status_code != 200 or "hx-swap-oob" not in check.text:
+                raise RuntimeError(f"live endpoint answered {check.status_code}: {check.text[:300]}")
+            cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        script = Path(tempfile.mkstemp(suffix=".lua")[1])
+        lua_headers = "".join(f'wrk.headers["{k}"] = [==[{v}]==]\n' for k, v in {"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", "Cookie": cookie, **headers}.items())
+        script.write_text(f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n{lua_headers}')
+        result = subprocess.run([wrk, "-t2", f"-c{CONNECTIONS}", f"-d{LOAD_SECONDS}s", "--latency", "-s", str(script), f"{base}{url}"],
+                                capture_output=True, text=True, timeout=LOAD_SECONDS + 60, check=True)
+        script.unlink()
+        out = result.stdout
+        requests = re.search(r"(\d+) requests in", out)
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return {
+            "live_p50_ms": _wrk_latency(out, "50%"), "live_p90_ms": _wrk_latency(out, "90%"),
+            "live_p99_ms": _wrk_latency(out, "99%"), "live_requests": float(requests.group(1)) if requests else 0.0,
+            "live_non_2xx": float(errors.group(1)) if errors else 0.0,
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="cliniform-web-bench-") as name:
+        tmp = Path(name)
+        env = _env(tmp, _pack(tmp))
+        for command in (["db", "upgrade"], ["seed-demo"]):
+            subprocess.run([*CLI, *command], env=env, cwd=ROOT, check=True, capture_output=True)
+        page = bench_page(env)
+        live = bench_live(env)
+    ratio = page["page_p50_ms"] / page["flat_p50_ms"]
+    rows = [
+        (f"render the 100-item form page, whole app in process, p50 ({page['page_kb']:.0f} kB)", f"{page['page_p50_ms']:.2f} ms", "", None),
+        ("flat hand-written Jinja2 template with the same fields, p50", f"{page['flat_p50_ms']:.2f} ms", "", None),
+        ("page / flat template", f"{ratio:.1f}x", "<= 1.5x", ratio <= 1.5),
+        (f"live round-trip, {CONNECTIONS} connections, {LOAD_SECONDS} s, one worker, p50", f"{live['live_p50_ms']:.2f} ms", "<= 5 ms", live["live_p50_ms"] <= 5),
+        ("live round-trip, p90", f"{live['live_p90_ms']:.2f} ms", "", None),
+        ("live round-trip, p99", f"{live['live_p99_ms']:.2f} ms", "<= 25 ms", live["live_p99_ms"] <= 25),
+        ("live round-trips completed (non-2xx)", f"{live['live_requests']:,.0f} ({live['live_non_2xx']:.0f})", "", None),
+    ]
+    lines = ["| measurement | result | target | met |", "|---|---:|---|---|"]
+    for name, value, target, met in rows:
+        lines.append(f"| {name} | {value} | {target} | {'' if met is None else ('yes' if met else 'NO')} |")
+    lines.append("")
+    lines.append("The load generator (wrk, 2 threads) runs on the same 2 cores as the server, so the latencies "
+                 "include queueing behind 32 open connections on one worker process.")
+    return {"title": "Web: form page and live round-trip", "metrics": {**page, **live, "ratio": ratio}, "table": "\n".join(lines)}
+
+
+if __name__ == "__main__":
+    print(run()["table"])
