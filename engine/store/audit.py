@@ -36,6 +36,8 @@ ACTIONS = frozenset({
     "create", "read", "update", "sign", "amend", "conflict", "export", "print", "publish",
     "search", "login", "login_failed", "grant", "revoke", "alert", "consent",
     "logout", "download",
+    # access control: refused access, account lockout, emergency access, account state
+    "denied", "lockout", "break_glass", "disable", "enable",
 })
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 
@@ -70,3 +71,37 @@ class ConflictError(StoreError):
 
 class IntegrityViolation(StoreError):
     """Stored content does not match its hash (a file, a definition source)."""
+
+
+class CrossClinicError(NotFoundError):
+    """The record exists, but in another clinic: shown as not found, and audited as denied
+    (with the patient it belongs to, so that the owning clinic's audit report shows it)."""
+
+    def __init__(self, entity: str, key: object, *, patient_id: int | None = None) -> None:
+        super().__init__(entity, key)
+        self.patient_id = patient_id
+
+
+class OutOfScopeError(StoreError):
+    """The patient is in the actor's clinic but outside their care scope (see
+    engine.store.access); emergency access (break-glass) with a reason opens it for a while."""
+
+    def __init__(self, patient_id: int) -> None:
+        self.patient_id = patient_id
+        super().__init__(
+            f"patient {patient_id} is outside your care scope (no recent or open encounter); "
+            "state a reason for emergency access (break-glass) to open the record"
+        )
+
+
+class AccountError(StoreError):
+    """An account operation that is refused, with the reason (e.g. the account also works in
+    another clinic, so only the operator may change it)."""
+
+
+class LockedOutError(StoreError):
+    """Too many failed sign-ins for this user name or address: wait until ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(f"too many failed sign-ins; try again after {until.isoformat(timespec='minutes')}")

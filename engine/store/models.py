@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,7 +37,9 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("admin", "clinician", "reception", "patient-signing")
+#: staff roles (most capable first: the role a user acts in when they hold several) and the
+#: legacy patient-signing role (patients act through signing links, not accounts)
+ROLES = ("admin", "clinician", "nurse", "reception", "auditor", "patient-signing")
 SEXES = ("female", "male", "other", "unknown")
 DEFINITION_KINDS = ("form", "rule", "workflow", "pack")
 DOCUMENT_STATUSES = ("draft", "signed", "amended")
@@ -77,6 +80,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: set by an administrator's reset: the next sign-in must choose a new password
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None]
 
 
 class Membership(Base):

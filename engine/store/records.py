@@ -27,6 +27,11 @@ class Actor:
     role: str
     clinic_id: int
     ip: str | None = None
+    #: which patients of the clinic the actor may open (engine.store.access): ``clinic``
+    #: (all), ``care`` (a recent or open encounter, else break-glass) or ``none``
+    scope: str = "clinic"
+    #: the care window of the ``care`` scope, in days
+    care_days: int = 30
 
     @classmethod
     def system(cls, clinic_id: int, ip: str | None = None) -> Actor:

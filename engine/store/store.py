@@ -11,9 +11,11 @@ its audit events in that same transaction.
 
 from __future__ import annotations
 
+from engine.store.access import Access
 from engine.store.accounts import Accounts
 from engine.store.alerts import Alerts
 from engine.store.audit import VerifyResult, verify
+from engine.store.audit_report import AuditReport
 from engine.store.charts import Charts
 from engine.store.columns import utcnow
 from engine.store.consents import Consents
@@ -25,6 +27,7 @@ from engine.store.migrate import check_migrated
 from engine.store.patients import Encounters, Patients
 from engine.store.records import Actor
 from engine.store.service import Clock, Service
+from engine.store.sessions import Sessions
 from engine.store.settings import StoreSettings, load_settings
 from engine.store.signing import Signing
 from engine.store.worklists import Worklists
@@ -44,6 +47,9 @@ class Store:
         self.consents = Consents(db, clock)
         self.signing = Signing(db, clock)
         self.worklists = Worklists(db, clock)
+        self.sessions = Sessions(db, clock)
+        self.access = Access(db, clock)
+        self.audit_report = AuditReport(db, clock)
         self._audit = _AuditRecorder(db, clock)
 
     @classmethod
