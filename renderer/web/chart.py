@@ -12,18 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.catalog import Catalog
-from engine.decisions import ChartContext, event_cards
-from engine.store import Actor, ListSpec, Store
+from engine.chart_context import SOURCES, read_chart, rule_context
+from engine.decisions import event_cards
+from engine.store import Actor, Store
 from engine.store.records import ListEntry, SeriesPoint
 from renderer.fields import label, unit_label
 
 log = logging.getLogger("cliniform.web")
 
-LISTS = (
-    ListSpec("problems", ("core.problems",), "problems"),
-    ListSpec("medications", ("core.medications",), "medications"),
-    ListSpec("allergies", ("core.allergies",), "allergies"),
-)
+#: the lists the chart shows, in this order (read with the rules' chart context)
+LISTS = ("problems", "medications", "allergies")
 #: (LOINC code, item whose label names it)
 VITALS = (("8480-6", "systolic"), ("8462-4", "diastolic"), ("8867-4", "heart_rate"),
           ("29463-7", "weight"), ("39156-5", "bmi"), ("8310-5", "temperature"))
@@ -75,15 +73,12 @@ def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, lo
     """Everything chart.html shows (each read audited by the store)."""
     patient = store.patients.get(actor, patient_id)
     timeline = store.charts.timeline(actor, patient_id, limit=100)
-    lists: dict[str, list[str]] = {}
-    raw_lists: dict[str, list[dict[str, Any]]] = {}
-    for spec in LISTS:
-        entries = store.charts.current_list(actor, patient_id, spec)
-        lists[spec.name] = [t for e in entries if (t := _entry_text(catalog, spec.form_ids[0], e, locale))]
-        raw_lists[spec.name] = [e.value for e in entries if isinstance(e.value, dict)]
+    records = read_chart(store, actor, patient_id)
+    list_forms = {source.name: source.form_id for source in SOURCES}
+    lists = {name: [t for e in records.lists.get(name, ()) if (t := _entry_text(catalog, list_forms[name], e, locale))]
+             for name in LISTS}
     vitals_form = catalog.form("core.vitals")
     trends = []
-    latest_obs = []
     for code, item_id in VITALS:
         series = store.charts.series(actor, patient_id, code=code)
         item = vitals_form.index.get(item_id) if vitals_form else None
@@ -91,14 +86,10 @@ def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, lo
         trend = _trend(name, series)
         if trend is not None:
             trends.append(trend)
-            latest_obs.append({"system": "http://loinc.org", "code": code, "value": trend.latest, "date": trend.at})
     titles = {f.id: label(f.title, locale).text for f in catalog.latest_forms()}
     cards = []
     try:
-        context = ChartContext(patient={"sex": patient.sex, "birth_date": patient.birth_date},
-                               allergies=raw_lists["allergies"], medications=raw_lists["medications"],
-                               problems=raw_lists["problems"], observations=latest_obs)
-        cards = event_cards(catalog, "patient-view", context, locale)
+        cards = event_cards(catalog, "patient-view", rule_context(records, catalog, locale), locale)
     except Exception:  # decision support must never keep a chart from opening
         log.exception("patient-view rules failed for patient %s", patient_id)
     forms = [(f.id, label(f.title, locale).text) for f in catalog.latest_forms() if f.id != "core.registration"]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +10,7 @@ from litestar import Request
 from litestar.plugins.htmx import HTMXTemplate
 
 from engine.catalog import Catalog
-from engine.decisions import Card, ChartContext, form_cards
+from engine.decisions import form_affected_rules
 from engine.evaluator import Context, Evaluation, evaluate
 from engine.model import Form
 from renderer.answers import (
@@ -25,10 +24,9 @@ from renderer.answers import (
 )
 from renderer.fields import FormView
 from renderer.live import changed_item, live_parts
+from renderer.web.alerts import ACCEPT, ACK, Panel, ordered_rules
 from renderer.web.uploads import Keeper, file_refs, hash_only
 from renderer.web.views import page
-
-log = logging.getLogger("cliniform.web")
 
 
 @dataclass(slots=True)
@@ -80,25 +78,29 @@ def evaluate_submission(form: Form, sub: Submission, context: Context, locale: s
     return evaluate(form, sub.raw, context, locale)
 
 
-def form_alerts(catalog: Catalog, evaluation: Evaluation, chart: ChartContext | None = None) -> list[Card]:
-    """The rule cards for the answers so far; a failing rule never breaks the form."""
-    try:
-        return form_cards(catalog, evaluation, chart or ChartContext(patient=dict(evaluation.context.patient)), evaluation.locale)
-    except Exception:
-        log.exception("rules failed for form %s", evaluation.form.id)
-        return []
+def affected_rule_ids(catalog: Catalog, form: Form, sub: Submission, forced: tuple[str, ...] = ()) -> set[str]:
+    """The rules a live post has to run again: those reading the changed answer (or a row
+    added or removed, or a value put in), plus a card being acknowledged."""
+    changed = set(forced)
+    hit = changed_item(form, sub.changed)
+    if hit is not None:
+        changed.add(hit[0].id)
+    if sub.action is not None:
+        changed.add(sub.action.container)
+    ids = {r.id for r in form_affected_rules(ordered_rules(catalog, form.id), form, changed)} if changed else set()
+    return ids | {v for v in (sub.data.get(ACK), sub.data.get(ACCEPT)) if v}
 
 
 def live_response(request: Request[Any, Any, Any], evaluation: Evaluation, sub: Submission,
-                  live_url: str, forced: tuple[str, ...] = (), **context: Any) -> HTMXTemplate:
-    """Out-of-band fragments for the items a live post affected (``forced``: swap whole)."""
+                  live_url: str, forced: tuple[str, ...] = (), panel: Panel | None = None, **context: Any) -> HTMXTemplate:
+    """Out-of-band fragments for the items a live post affected (``forced``: swap whole) and
+    for the alert slots of the rules it ran again (``panel``, see renderer/web/alerts.py)."""
     hit = changed_item(evaluation.form, sub.changed)
     view = FormView(evaluation, show_all_errors=sub.submitted, changed=hit[1] if hit else None)
     forced = forced + ((sub.action.container,) if sub.action else ())
     parts = live_parts(view, sub.changed, sub.shown, forced)
-    cards = form_alerts(request.app.state.catalog, evaluation)
     return page(
-        request, "forms/_live.html", view=view, parts=parts, summary=sub.submitted, live_url=live_url, cards=cards,
+        request, "forms/_live.html", view=view, parts=parts, summary=sub.submitted, live_url=live_url, panel=panel or Panel(),
         autofocus_path=first_input_of_new_row(evaluation.form, evaluation, sub.action),
         focus_add=bool(sub.action and sub.action.remove is not None), **context,
     )

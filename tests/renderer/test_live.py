@@ -29,7 +29,8 @@ def _ids(soup: BeautifulSoup) -> set[str]:
 def test_bmi_updates_and_the_typed_input_is_not_swapped(client: Client) -> None:
     data = {"weight": "70", "weight.unit": "kg", "height": "175", "height.unit": "cm", "_changed": "height", "_visible": VITALS_SHOWN}
     soup = _live(client, "core.vitals", data)
-    assert _ids(soup) == {"err-height", "req-height", "item-bmi", "form-alerts"}
+    # no rule reads height or BMI: no alert slot is sent, the cards on the page stay
+    assert _ids(soup) == {"err-height", "req-height", "item-bmi"}
     assert soup.find(id="f-bmi").get_text(strip=True) == "22.9 kg/m²"
     assert soup.find(id="f-height") is None  # the field being typed in keeps its element
 
@@ -125,7 +126,12 @@ def test_unknown_form_is_404(client: Client) -> None:
 
 def test_rule_cards_follow_the_answers(client: Client) -> None:
     soup = _live(client, "core.vitals", {"systolic": "190", "diastolic": "95", "_changed": "systolic", "_visible": VITALS_SHOWN})
-    alerts = soup.find(id="form-alerts")
-    assert alerts is not None and alerts.find(class_="alert--critical") is not None
+    slot = soup.find(id="alert-core-hypertensive_crisis")
+    assert slot is not None and slot.find(class_="alert--critical") is not None
+    # only the rules that read the changed answer are run and sent again
+    assert {el["id"] for el in soup.select(".alert-slot")} == {"alert-core-hypertensive_crisis"}
     soup = _live(client, "core.vitals", {"systolic": "120", "diastolic": "80", "_changed": "systolic", "_visible": VITALS_SHOWN})
-    assert soup.find(id="form-alerts").find(class_="alert") is None
+    assert soup.find(id="alert-core-hypertensive_crisis").find(class_="alert") is None
+    soup = _live(client, "core.vitals", {"heart_rate": "130", "_changed": "heart_rate", "_visible": VITALS_SHOWN})
+    assert {el["id"] for el in soup.select(".alert-slot")} == {"alert-core-tachycardia", "alert-core-bradycardia"}
+    assert soup.find(id="alert-core-tachycardia").find(class_="alert--warning") is not None

@@ -28,11 +28,12 @@ from engine.store import (
     Store,
 )
 from renderer.fields import FormView, unit_label
+from renderer.web.alerts import ACCEPT, ACK, DocumentAlerts, Panel
 from renderer.web.auth import CLINICAL, actor
 from renderer.web.formpost import (
     Submission,
+    affected_rule_ids,
     first_input_of_new_row,
-    form_alerts,
     live_response,
     read_submission,
 )
@@ -59,7 +60,14 @@ async def _load(request: Request[Any, Any, Any], document_id: int) -> tuple[Docu
     return view, patient, pinned_form(request.app.state.catalog, view.definition)
 
 
-def _fill_page(request: Request[Any, Any, Any], doc: DocumentView, patient: PatientRecord, view: FormView, *,
+async def _panel(request: Request[Any, Any, Any], doc: DocumentView, ev: Evaluation, sub: Submission | None = None, *,
+                 only: set[str] | None = None, signing: bool = False) -> Panel:
+    """The document's alerts panel (rules run with the patient's chart; see renderer/web/alerts.py)."""
+    alerts = DocumentAlerts(request.app.state.store, request.app.state.catalog, actor(request), doc.document)
+    return await blocking(alerts.panel, ev, sub.data if sub else None, only=only, signing=signing)
+
+
+def _fill_page(request: Request[Any, Any, Any], doc: DocumentView, patient: PatientRecord, view: FormView, panel: Panel, *,
                status_code: int = 200, amend: bool = False, reason: str = "", reason_error: str = "", **extra: Any) -> Response[Any]:
     tr = request.state.translations
     document_id = doc.document.id
@@ -69,9 +77,10 @@ def _fill_page(request: Request[Any, Any, Any], doc: DocumentView, patient: Pati
     else:
         actions = [("_action", "save", tr.gettext("Save draft"), "secondary"), ("_action", "sign", tr.gettext("Sign"), "primary")]
         action_url = f"/documents/{document_id}"
-    cards = form_alerts(request.app.state.catalog, view.evaluation)
+    if any(slot.error for slot in panel.slots) and status_code == 200:
+        status_code = 422
     return page(
-        request, "documents/fill.html", status_code=status_code, view=view, cards=cards, doc=doc.document, patient=patient,
+        request, "documents/fill.html", status_code=status_code, view=view, panel=panel, doc=doc.document, patient=patient,
         action_url=action_url, live_url=f"/documents/{document_id}/live", actions=actions,
         hidden_fields=[], amend=amend, reason=reason, reason_error=reason_error,
         autosave=not amend, nav_section="patients", **extra,
@@ -120,11 +129,12 @@ async def show(request: Request[Any, Any, Any], document_id: FromPath[int]) -> R
     ev = evaluate(form, doc.document.answers, context_for(patient, doc.document.effective_at), request.state.locale)
     if doc.document.status == "draft":
         offers = await blocking(offers_for, request.app.state.store, actor(request), form, doc)
-        return _fill_page(request, doc, patient, FormView(ev), offers=offers)
+        return _fill_page(request, doc, patient, FormView(ev), await _panel(request, doc, ev), offers=offers)
     store: Store = request.app.state.store
     revisions = await blocking(store.documents.revisions, actor(request), document_id)
+    alerts = DocumentAlerts(store, request.app.state.catalog, actor(request), doc.document)
     return page(request, "documents/view.html", view=FormView(ev, locked=True), doc=doc.document, patient=patient,
-                revisions=revisions, nav_section="patients")
+                revisions=revisions, alert_log=await blocking(alerts.log_for_view), nav_section="patients")
 
 
 def _answers(ev: Evaluation) -> dict[str, Any]:
@@ -140,25 +150,32 @@ async def submit(request: Request[Any, Any, Any], document_id: FromPath[int]) ->
     offers = await blocking(offers_for, store, actor(request), form, doc)
     used = _use_previous(sub, offers)
     ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
-    if sub.action is not None or used:
-        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=sub.submitted), offers=offers,
-                          autofocus_path=first_input_of_new_row(form, ev, sub.action) or (used[0] if used else None))
+    if doc.document.status != "draft":
+        return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
+    if sub.action is not None or used or ACK in sub.data or ACCEPT in sub.data:
+        # a row added or removed, a last value used, or an alert acknowledged: the page again
+        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=sub.submitted), await _panel(request, doc, ev, sub),
+                          offers=offers, autofocus_path=first_input_of_new_row(form, ev, sub.action) or (used[0] if used else None))
     base = _version(sub, doc)
+    signing = sub.button == "sign"
     try:
-        if sub.button == "sign":
-            if not ev.valid:
-                return _fill_page(request, doc, patient, FormView(ev, show_all_errors=True), status_code=422)
+        if signing:
+            # the rules run again here, on the answers being signed: the live panel is only a view
+            panel = await _panel(request, doc, ev, sub, signing=ev.valid)
+            if not ev.valid or panel.blocking:
+                return _fill_page(request, doc, patient, FormView(ev, show_all_errors=True), panel, status_code=422,
+                                  blocked=panel.blocking)
             await blocking(store.documents.sign, actor(request), document_id, base_version=base,
                            answers=_answers(ev), observations=derive_observations(ev))
             return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
         saved = await blocking(store.documents.save_draft, actor(request), document_id, base_version=base,
                                answers=_answers(ev), observations=derive_observations(ev))
     except ConflictError as conflict:
-        return _fill_page(request, doc, patient, FormView(ev), status_code=409, conflict=conflict)
+        return _fill_page(request, doc, patient, FormView(ev), await _panel(request, doc, ev, sub), status_code=409, conflict=conflict)
     except InvalidStateError:
         return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
     refreshed = DocumentView(saved, doc.definition)
-    return _fill_page(request, refreshed, patient, FormView(ev), saved_at=saved.updated_at)
+    return _fill_page(request, refreshed, patient, FormView(ev), await _panel(request, refreshed, ev, sub), saved_at=saved.updated_at)
 
 
 def _version(sub: Submission, doc: DocumentView) -> int:
@@ -175,7 +192,10 @@ async def live(request: Request[Any, Any, Any], document_id: FromPath[int]) -> R
     offers = await blocking(offers_for, request.app.state.store, actor(request), form, doc) if doc.document.status == "draft" else {}
     used = _use_previous(sub, offers)
     ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
-    return live_response(request, ev, sub, f"/documents/{document_id}/live", forced=used, offers=offers)
+    # only the rules that read what changed run again; the other cards stay on the page
+    only = affected_rule_ids(request.app.state.catalog, form, sub, used)
+    panel = await _panel(request, doc, ev, sub, only=only)
+    return live_response(request, ev, sub, f"/documents/{document_id}/live", forced=used, panel=panel, offers=offers)
 
 
 @post("/documents/{document_id:int}/autosave", name="document-autosave", opt=OPT)
@@ -201,7 +221,7 @@ async def amend_form(request: Request[Any, Any, Any], document_id: FromPath[int]
     if doc.document.status == "draft":
         return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
     ev = evaluate(form, doc.document.answers, context_for(patient, doc.document.effective_at), request.state.locale)
-    return _fill_page(request, doc, patient, FormView(ev), amend=True)
+    return _fill_page(request, doc, patient, FormView(ev), await _panel(request, doc, ev), amend=True)
 
 
 @post("/documents/{document_id:int}/amend", name="document-amend-post", opt=OPT)
@@ -211,19 +231,20 @@ async def amend(request: Request[Any, Any, Any], document_id: FromPath[int]) -> 
     sub = await read_submission(request, form)
     ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
     reason = sub.data.get("_reason").strip()
-    if sub.action is not None:
-        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=sub.submitted), amend=True, reason=reason,
-                          autofocus_path=first_input_of_new_row(form, ev, sub.action))
+    if sub.action is not None or ACK in sub.data or ACCEPT in sub.data:
+        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=sub.submitted), await _panel(request, doc, ev, sub),
+                          amend=True, reason=reason, autofocus_path=first_input_of_new_row(form, ev, sub.action))
     tr = request.state.translations
-    if not reason or not ev.valid:
+    panel = await _panel(request, doc, ev, sub, signing=bool(reason) and ev.valid)
+    if not reason or not ev.valid or panel.blocking:
         error = "" if reason else tr.gettext("Say why the signed document is being changed.")
-        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=True), status_code=422, amend=True,
-                          reason=reason, reason_error=error)
+        return _fill_page(request, doc, patient, FormView(ev, show_all_errors=True), panel, status_code=422, amend=True,
+                          reason=reason, reason_error=error, blocked=panel.blocking)
     try:
         await blocking(store.documents.amend, actor(request), document_id, base_version=_version(sub, doc),
                        answers=_answers(ev), reason=reason, observations=derive_observations(ev))
     except ConflictError as conflict:
-        return _fill_page(request, doc, patient, FormView(ev), status_code=409, amend=True, reason=reason, conflict=conflict)
+        return _fill_page(request, doc, patient, FormView(ev), panel, status_code=409, amend=True, reason=reason, conflict=conflict)
     return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)
 
 

@@ -18,10 +18,11 @@ from engine.catalog import Catalog
 from engine.evaluator import Context, evaluate
 from engine.model import Form
 from renderer.fields import FormView
+from renderer.web.alerts import preview_panel
 from renderer.web.auth import CLINICAL
 from renderer.web.formpost import (
+    affected_rule_ids,
     first_input_of_new_row,
-    form_alerts,
     live_response,
     read_submission,
 )
@@ -58,7 +59,7 @@ def _page(request: Request[Any, Any, Any], view: FormView, *, sex: str, birth_da
     form_id = view.form.id
     return page(
         request, "forms/preview.html", status_code=status_code, view=view, result=result,
-        cards=form_alerts(request.app.state.catalog, view.evaluation),
+        panel=preview_panel(request.app.state.catalog, view.evaluation),
         action_url=f"/forms/{form_id}", live_url=f"/forms/{form_id}/live",
         actions=[("_action", "check", tr.gettext("Check answers"), "primary")],
         hidden_fields=[("_sex", sex), ("_birth_date", birth_date)],
@@ -109,7 +110,9 @@ async def preview_live(request: Request[Any, Any, Any], form_id: FromPath[str]) 
     sub = await read_submission(request, form)
     context = _context(sub.data.get("_sex"), sub.data.get("_birth_date"))
     evaluation = evaluate(form, sub.raw, context, request.state.locale)
-    return live_response(request, evaluation, sub, f"/forms/{form_id}/live")
+    only = affected_rule_ids(request.app.state.catalog, form, sub)
+    panel = preview_panel(request.app.state.catalog, evaluation, only=only)
+    return live_response(request, evaluation, sub, f"/forms/{form_id}/live", panel=panel)
 
 
 ROUTES = [form_list, preview, preview_post, preview_live]
