@@ -87,6 +87,8 @@ class Panel:
     actions: bool = True
     #: the whole panel, or only the slots of the rules a change affected (live)
     partial: bool = False
+    #: a card was acknowledged by this post (a "not signed" notice is out of date)
+    acted: bool = False
 
     @property
     def cards(self) -> list[Card]:
@@ -177,7 +179,9 @@ class DocumentAlerts:
         for slot in panel.slots:
             if slot.open and slot.card is not None and not _shown(log, slot.card):
                 self._log(slot, "shown")
-        return replace(panel, slots=tuple(self._act(slot, data, signing) for slot in panel.slots))
+        slots = tuple(self._act(slot, data, signing) for slot in panel.slots)
+        acted = any(new.acknowledged is not None and old.acknowledged is None for old, new in zip(panel.slots, slots, strict=True))
+        return replace(panel, slots=slots, acted=acted)
 
     def log_for_view(self) -> list[AlertRecord]:
         """What happened to the document's cards, for the signed view (no "shown" lines)."""
