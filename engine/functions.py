@@ -376,6 +376,22 @@ def shared_classes(a: Any, *others: Any) -> list[str]:
     return sorted(_classes(a) & other)
 
 
+def value_of(values: Any, system: Any, code: Any) -> Any:
+    """The `value` of the first record in ``values`` with ``code`` (and ``system``, when both
+    the argument and the record name one): the latest observation of a code."""
+    if code is None or values is None:
+        return None
+    if system is not None and not isinstance(system, str):
+        raise TypeError(f"the code system must be text, not {kind(system)}")
+    wanted = _text(code, "value_of")
+    for record in values if isinstance(values, _SEQUENCES) else [values]:
+        if (type(record) is Record or isinstance(record, Mapping)) and field(record, "code") == wanted:
+            own = field(record, "system")
+            if not system or not own or own == system:
+                return field(record, "value")
+    return None
+
+
 # -- grids -----------------------------------------------------------------------------------
 
 
@@ -438,6 +454,7 @@ LIBRARY: dict[str, Function] = {f.name: f for f in (
     _f("has_any_code", has_any_code, "values, system, codes", (3, 3), "whether any of the codes occurs", "has_any_code(allergies, '', ['penicillin', 'amoxicillin'])"),
     _f("has_class", has_class, "records, class", (2, 2), "whether any record belongs to the class (from value sets)", "has_class(medications, 'anticoagulants')"),
     _f("shared_classes", shared_classes, "records_a, records_b...", (2, None), "the classes records_a shares with any of the other lists", "count(shared_classes(allergies, order, medications)) > 0"),
+    _f("value_of", value_of, "records, system, code", (3, 3), "the value of the record with that code (the latest observation of a code)", "value_of(observations, 'http://loinc.org', '8480-6') >= 180"),
     _f("cell", cell, "grid, row_code, column_id", (3, 3), "one cell of a grid answer", "cell(perio, '16', 'depth') > 4"),
     _f("column", column, "grid, column_id", (2, 2), "a grid column's values over the rows", "max(column(perio, 'depth'))"),
 )}  # fmt: skip
