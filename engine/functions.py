@@ -384,7 +384,8 @@ def value_of(values: Any, system: Any, code: Any) -> Any:
     if system is not None and not isinstance(system, str):
         raise TypeError(f"the code system must be text, not {kind(system)}")
     wanted = _text(code, "value_of")
-    for record in values if isinstance(values, _SEQUENCES) else [values]:
+    rows = values._with_code(wanted) if type(values) is RecordList else values if isinstance(values, _SEQUENCES) else [values]
+    for record in rows:
         if (type(record) is Record or isinstance(record, Mapping)) and field(record, "code") == wanted:
             own = field(record, "system")
             if not system or not own or own == system:

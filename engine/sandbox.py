@@ -105,11 +105,27 @@ class RecordList:
     ``rows.x`` gives the list of field ``x`` over the rows (None where a row lacks it).
     """
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_codes", "_rows")
     _rows: tuple[Record, ...]
+    #: code -> the rows with that code, built on first use (value_of over 200 observations)
+    _codes: dict[Any, tuple[Record, ...]] | None
 
     def __init__(self, rows: Iterable[Record | Mapping[str, Any]] = ()) -> None:
         object.__setattr__(self, "_rows", tuple(r if type(r) is Record else Record(r) for r in rows))  # type: ignore[arg-type]
+        object.__setattr__(self, "_codes", None)
+
+    def _with_code(self, code: Any) -> tuple[Record, ...]:
+        """The rows whose `code` field is ``code``, in order (an index kept with the list)."""
+        index = self._codes
+        if index is None:
+            built: dict[Any, list[Record]] = {}
+            for row in self._rows:
+                found = row._fields.get("code")
+                if isinstance(found, str):
+                    built.setdefault(found, []).append(row)
+            index = {k: tuple(v) for k, v in built.items()}
+            object.__setattr__(self, "_codes", index)
+        return index.get(code, ())
 
     def __getattr__(self, name: str) -> list[Any]:
         if name.startswith("_"):
