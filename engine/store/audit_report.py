@@ -88,6 +88,11 @@ class AuditReport(Service):
                 return
             before = page[-1].seq
 
+    def patient_by_mrn(self, actor: Actor, mrn: str) -> int | None:
+        """The id of the clinic's patient with this MRN (to filter the report by MRN)."""
+        with self.db.transaction() as session:
+            return session.scalar(select(Patient.id).where(Patient.clinic_id == actor.clinic_id, Patient.mrn == mrn.strip()))
+
     @staticmethod
     def _query(actor: Actor, where: AuditFilter) -> Select[AuditEvent, str, str, str, str, str]:
         """Events of the clinic (and refused attempts on its patients), newest first; user

@@ -20,10 +20,14 @@ from litestar.template.config import TemplateConfig
 from engine.catalog import Catalog
 from engine.packs import default_pack_roots, load
 from engine.store import Database, Store
+from engine.store.errors import OutOfScopeError
 from renderer.web import logs
 from renderer.web.auth import guard, secret_key
-from renderer.web.errors import http_error, server_error
+from renderer.web.csrf import csrf_field
+from renderer.web.errors import http_error, out_of_scope, server_error
+from renderer.web.headers import security_headers
 from renderer.web.i18n import JINJA_FILTERS, JINJA_GLOBALS, negotiate, translations
+from renderer.web.permissions import PermissionsError, check_routes, load_policy
 from renderer.web.routes import ROUTES
 from renderer.web.settings import PROJECT_ROOT, WebSettings, load_settings
 from renderer.web.views import STATIC_DIR, TEMPLATE_DIR
@@ -44,6 +48,7 @@ def template_environment() -> Environment:
         auto_reload=False,
     )
     env.globals.update(JINJA_GLOBALS)
+    env.globals["csrf_field"] = csrf_field
     env.filters.update(JINJA_FILTERS)
     return env
 
@@ -78,20 +83,26 @@ def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None =
     store = store if store is not None else Store(Database.from_settings(settings.store))
     static = create_static_files_router(
         path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False,
-        cache_control=CacheControlHeader(max_age=3600, public=True), opt={"public": True},
+        cache_control=CacheControlHeader(max_age=3600, public=True), opt={"public": True, "static": True},
     )
-    return Litestar(
+    policy = load_policy(settings.permissions_file)
+    app = Litestar(
         route_handlers=[*ROUTES, static],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
         plugins=[HTMXPlugin()],
         middleware=[logs.request_logging],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={HTTPException: http_error, OutOfScopeError: out_of_scope, Exception: server_error},
         before_request=_set_locale,
+        before_send=[security_headers],
         guards=[guard],
         on_startup=[store.check_migrated],
-        state=State({"settings": settings, "catalog": catalog, "store": store,
+        state=State({"settings": settings, "catalog": catalog, "store": store, "policy": policy,
                      "secret": secret_key(settings, PROJECT_ROOT / "var")}),
         request_max_body_size=(settings.max_upload_kb + 1024) * 1024,
         openapi_config=None,
         debug=settings.debug,
     )
+    problems = check_routes(policy, ((route.path, handler.opt) for route in app.routes for handler in route.route_handlers))
+    if problems:
+        raise PermissionsError("\n".join(problems))
+    return app

@@ -1,62 +1,83 @@
-"""Sign-in: a signed session cookie, the signed-in user on every request, roles per route.
+"""Sign-in and access control on every request.
 
-The cookie holds only who is signed in (user, clinic, roles) and when, signed with HMAC so
-it cannot be forged; it is checked on every request, so any number of processes can serve
-the same user. (Server-side sessions with revocation come with the security work.)
+Sessions live in the database (engine.store.sessions): the cookie carries only a random
+session id, so any number of processes serve the same person, and a session can be ended
+from anywhere (sign out everywhere, a disabled account). The cookie is HttpOnly,
+SameSite=Lax, and Secure when the request came over TLS or ``secure_cookies`` is set.
 
-Routes declare who may use them in ``opt``: ``opt={"public": True}`` for pages anyone may
-see (login, static, errors), ``opt={"roles": ("clinician", "admin")}`` for a subset; every
-other route needs a signed-in user with any role.
+Every route declares what it needs in ``opt`` (renderer.web.permissions): a permission of
+the matrix in permissions.yaml, or PUBLIC / SIGNING_TOKEN / MACHINE. The app-wide
+:func:`guard` resolves the session, refuses the request when the person's roles do not hold
+the route's permission (audited as ``denied``), sends a person whose password must change
+to do that first, and checks the CSRF token of every state-changing request. A route that
+declares nothing is refused to everyone.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
+import logging
 import os
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
-from engine.store import Actor
+from engine.store import Actor, Store
+from engine.store.sessions import SessionRecord, primary_role
+from renderer.web import csrf
+from renderer.web.permissions import Policy
+from renderer.web.services import blocking
 from renderer.web.settings import WebSettings
 
+log = logging.getLogger("cliniform.web")
+
 COOKIE = "cliniform_session"
-#: the role a user acts in when they hold several, most capable first
-ROLE_ORDER = ("admin", "clinician", "reception")
+#: (deprecated: declare opt=permission("...") instead) role sets of the first routes
 CLINICAL = ("admin", "clinician")
 FRONT_DESK = ("admin", "clinician", "reception")
 
 
+class PasswordChangeRequired(NotAuthorizedException):
+    """The person signed in with a temporary password: they choose their own first."""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionUser:
+    """The signed-in person of a request, with what their roles allow."""
+
     user_id: int
     clinic_id: int
     username: str
     display_name: str
     roles: tuple[str, ...]
-    issued: float
-    seen: float
+    session_id: int
+    must_change_password: bool
+    permissions: frozenset[str]
+    scope: str
+    #: seconds until the session ends by itself (idle or absolute end)
+    seconds_left: float
+    idle_seconds: int
 
     @property
     def role(self) -> str:
-        return next((r for r in ROLE_ORDER if r in self.roles), self.roles[0] if self.roles else "")
+        return primary_role(self.roles)
 
-    def actor(self, ip: str | None = None) -> Actor:
-        return Actor(user_id=self.user_id, role=self.role, clinic_id=self.clinic_id, ip=ip)
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def actor(self, ip: str | None = None, care_days: int = 30) -> Actor:
+        return Actor(user_id=self.user_id, role=self.role, clinic_id=self.clinic_id, ip=ip,
+                     scope=self.scope, care_days=care_days)
 
 
 def secret_key(settings: WebSettings, var_dir: Path) -> bytes:
-    """The signing key: from settings, else kept in ``var/secret.key`` (created once, 0600)."""
+    """The CSRF key: from settings, else kept in ``var/secret.key`` (created once, 0600)."""
     if settings.secret_key:
         return settings.secret_key.encode()
     path = var_dir / "secret.key"
@@ -68,75 +89,104 @@ def secret_key(settings: WebSettings, var_dir: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
-def _sign(key: bytes, body: bytes) -> str:
-    return base64.urlsafe_b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode().rstrip("=")
+def is_secure(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Cookies get the Secure flag (and responses HSTS) when this is true."""
+    settings: WebSettings = connection.app.state.settings
+    return settings.secure_cookies or connection.url.scheme == "https"
 
 
-def encode(key: bytes, user: SessionUser) -> str:
-    body = base64.urlsafe_b64encode(json.dumps({
-        "u": user.user_id, "c": user.clinic_id, "n": user.username, "d": user.display_name,
-        "r": list(user.roles), "i": user.issued, "s": user.seen,
-    }, separators=(",", ":")).encode())
-    return f"{body.decode()}.{_sign(key, body)}"
+def session_cookie(connection: ASGIConnection[Any, Any, Any, Any], token: str | None) -> Cookie:
+    """The cookie that carries session id ``token`` (or removes it, for None). It lasts as
+    long as the browser runs; the session's own timeouts are kept by the server."""
+    secure = is_secure(connection)
+    if token is None:
+        return Cookie(key=COOKIE, value="", max_age=0, httponly=True, samesite="lax", path="/", secure=secure)
+    return Cookie(key=COOKIE, value=token, httponly=True, samesite="lax", path="/", secure=secure)
 
 
-def decode(key: bytes, token: str, settings: WebSettings, now: float | None = None) -> SessionUser | None:
-    """The user of a cookie value; None when forged, malformed or expired."""
-    body, _, signature = token.partition(".")
-    if not body or not hmac.compare_digest(_sign(key, body.encode()), signature):
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        user = SessionUser(int(data["u"]), int(data["c"]), str(data["n"]), str(data["d"]),
-                           tuple(data["r"]), float(data["i"]), float(data["s"]))
-    except (ValueError, KeyError, TypeError):
-        return None
-    now = time.time() if now is None else now
-    if now - user.issued > settings.session_max_hours * 3600 or now - user.seen > settings.session_idle_minutes * 60:
-        return None
+def _session_user(record: SessionRecord, policy: Policy, seconds_left: float) -> SessionUser:
+    return SessionUser(record.user_id, record.clinic_id, record.username, record.display_name, record.roles,
+                       record.id, record.must_change_password, policy.granted(record.roles),
+                       policy.scope(record.roles), seconds_left, record.idle_seconds)
+
+
+def _remember(connection: ASGIConnection[Any, Any, Any, Any], token: str | None, record: SessionRecord | None,
+              ended: str | None) -> SessionUser | None:
+    state = connection.app.state
+    store: Store = state.store
+    user = None if record is None else _session_user(record, state.policy, record.seconds_left(store.sessions.clock()))
+    connection.state.user = user
+    connection.state.session_token = token if user is not None else None
+    connection.state.session_ended = ended if token else None
     return user
 
 
-def session_cookie(connection: ASGIConnection[Any, Any, Any, Any], user: SessionUser | None) -> Cookie:
-    """The cookie that signs ``user`` in (or out, for None)."""
-    settings: WebSettings = connection.app.state.settings
-    if user is None:
-        return Cookie(key=COOKIE, value="", max_age=0, httponly=True, samesite="lax", path="/",
-                      secure=settings.secure_cookies)
-    return Cookie(key=COOKIE, value=encode(connection.app.state.secret, user), httponly=True,
-                  samesite="lax", path="/", secure=settings.secure_cookies,
-                  max_age=int(settings.session_max_hours * 3600))
+async def load_user(connection: ASGIConnection[Any, Any, Any, Any], *, touch: bool = True) -> SessionUser | None:
+    """Resolve the session of this request once (in a worker thread: it reads the database)."""
+    if "user" in connection.state:
+        user: SessionUser | None = connection.state.user
+        return user
+    token = connection.cookies.get(COOKIE)
+    if not token:
+        return _remember(connection, None, None, None)
+    store: Store = connection.app.state.store
+    resumed = await blocking(store.sessions.resume, token, touch=touch)
+    return _remember(connection, token, resumed.session, resumed.ended)
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> SessionUser | None:
-    """The signed-in user of this request (read once, then kept on ``connection.state``)."""
+    """The signed-in person of this request (resolved by the guard; on paths that never
+    reached a route, such as a 404, resolved here without counting as activity)."""
     if "user" not in connection.state:
         token = connection.cookies.get(COOKIE)
-        app_state = connection.app.state
-        connection.state.user = decode(app_state.secret, token, app_state.settings) if token else None
+        if not token:
+            return _remember(connection, None, None, None)
+        resumed = connection.app.state.store.sessions.resume(token, touch=False)
+        return _remember(connection, token, resumed.session, resumed.ended)
     user: SessionUser | None = connection.state.user
     return user
 
 
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    return connection.client.host if connection.client else None
+
+
 def actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The store actor of the signed-in person (their clinic, role and patient scope)."""
     user = current_user(connection)
     if user is None:
         raise NotAuthorizedException("sign in first")
-    return user.actor(connection.client.host if connection.client else None)
+    settings: WebSettings = connection.app.state.settings
+    return user.actor(client_ip(connection), settings.care_window_days)
 
 
-def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Every route: public, or a signed-in user holding one of the route's roles."""
-    if handler.opt.get("public"):
+async def _deny(connection: ASGIConnection[Any, Any, Any, Any], user: SessionUser, needed: str) -> None:
+    store: Store = connection.app.state.store
+    who = actor(connection)
+    await blocking(store.record, who, "denied", "route", connection.url.path,
+                   method=connection.scope.get("method", ""), permission=needed)
+    raise PermissionDeniedException("your role does not allow this")
+
+
+async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Every route: who may use it (see the module docstring), then the CSRF check."""
+    opt = handler.opt
+    if opt.get("static"):
         return
-    user = current_user(connection)
-    if user is None:
-        raise NotAuthorizedException("sign in first")
-    roles = handler.opt.get("roles")
-    if roles and not set(roles) & set(user.roles):
-        raise PermissionDeniedException("your role does not allow this")
-
-
-def refreshed(user: SessionUser) -> SessionUser:
-    """The same sign-in, seen now (keeps an active person signed in)."""
-    return SessionUser(user.user_id, user.clinic_id, user.username, user.display_name, user.roles, user.issued, time.time())
+    user = await load_user(connection, touch=opt.get("touch", True))
+    if not opt.get("public"):
+        if user is None:
+            raise NotAuthorizedException("sign in first")
+        needed = opt.get("permission")
+        if needed is None and opt.get("roles"):  # deprecated declaration
+            if not set(opt["roles"]) & set(user.roles):
+                await _deny(connection, user, "roles:" + ",".join(opt["roles"]))
+        elif needed is None or not user.can(needed):
+            await _deny(connection, user, needed or "(route declares none)")
+        if user.must_change_password and needed != "account.self":
+            raise PasswordChangeRequired("choose your own password first")
+    mode = opt.get("csrf", True)
+    if mode == "signed-in" and user is None:  # signing out of a session that already ended
+        return
+    if mode and isinstance(connection, Request):
+        await csrf.check(connection)

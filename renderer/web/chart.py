@@ -69,10 +69,16 @@ def _entry_text(catalog: Catalog, form_id: str, entry: ListEntry, locale: str) -
     return " · ".join(parts[:4])
 
 
-def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, locale: str) -> dict[str, Any]:
-    """Everything chart.html shows (each read audited by the store)."""
+def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, locale: str,
+               clinical: bool = True) -> dict[str, Any]:
+    """Everything chart.html shows (each read audited by the store). Without ``clinical``
+    (reception), only who the patient is and their visits: no lists, trends, alerts or
+    documents are read."""
     patient = store.patients.get(actor, patient_id)
     timeline = store.charts.timeline(actor, patient_id, limit=100)
+    if not clinical:
+        return {"patient": patient, "timeline": [e for e in timeline if e.kind == "encounter"], "lists": {},
+                "trends": [], "titles": {}, "cards": [], "forms": []}
     records = read_chart(store, actor, patient_id)
     list_forms = {source.name: source.form_id for source in SOURCES}
     lists = {name: [t for e in records.lists.get(name, ()) if (t := _entry_text(catalog, list_forms[name], e, locale))]

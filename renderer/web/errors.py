@@ -12,6 +12,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
 
+from engine.store.errors import OutOfScopeError
 from renderer.web.i18n import negotiate, translations
 from renderer.web.views import page
 
@@ -49,19 +50,44 @@ def _render(request: Request[Any, Any, Any], status: int, detail: str) -> Respon
     return page(request, "errors/error.html", status_code=status, code=status, heading=heading, detail=tr.gettext(detail))
 
 
-def _to_login(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Not signed in (or signed out by a timeout): to the sign-in page, then back here."""
+def _go(request: Request[Any, Any, Any], path: str, **query: str) -> Response[Any]:
+    """To ``path`` and then back here (``next``): a redirect, or an htmx client redirect
+    (back to the page the fragment was requested from)."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.headers.get("hx-request") == "true":
-        current = request.headers.get("hx-current-url") or "/"
-        return ClientRedirect("/login?" + urlencode({"next": urlsplit(current).path or "/"}))
-    return Redirect("/login?" + urlencode({"next": here}), status_code=HTTP_303_SEE_OTHER)
+        current = urlsplit(request.headers.get("hx-current-url") or "/")
+        here = (current.path or "/") + (f"?{current.query}" if current.query else "")
+        return ClientRedirect(f"{path}?" + urlencode({"next": here, **query}))
+    return Redirect(f"{path}?" + urlencode({"next": here, **query}), status_code=HTTP_303_SEE_OTHER)
+
+
+def _to_login(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Not signed in (or signed out by a timeout): to the sign-in page, then back here."""
+    ended = request.state.get("session_ended")
+    return _go(request, "/login", **({"ended": ended} if ended in ("idle", "expired") else {}))
+
+
+def out_of_scope(request: Request[Any, Any, Any], exc: OutOfScopeError) -> Response[Any]:
+    """A patient outside the person's care scope: offer emergency access (break-glass)."""
+    from renderer.web.auth import current_user
+
+    user = current_user(request)
+    if user is not None and user.can("patients.break_glass"):
+        return _go(request, f"/patients/{exc.patient_id}/break-glass")
+    return _render(request, 403, N_("This patient's record is outside what your role may open."))
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    from renderer.web.auth import PasswordChangeRequired
+    from renderer.web.csrf import CsrfError
+
     status = exc.status_code
+    if isinstance(exc, PasswordChangeRequired):
+        return _go(request, "/account/password")
     if status == 401:
         return _to_login(request)
+    if isinstance(exc, CsrfError):
+        return _render(request, status, N_("The page was open for too long, or the request came from another site. Reload the page and try again."))
     if isinstance(exc, NotFoundException):
         detail = N_("The page you asked for does not exist. It may have moved, or the link may be wrong.")
     elif status == 413:

@@ -166,7 +166,7 @@ LABELS = {
     "sex": {"female": N_("Female"), "male": N_("Male"), "other": N_("Other"), "unknown": N_("Unknown")},
     "status": {"draft": N_("Draft"), "signed": N_("Signed"), "amended": N_("Amended"), "open": N_("Open"), "closed": N_("Closed")},
     "revision": {"create": N_("Started"), "draft": N_("Draft saved"), "sign": N_("Signed"), "amend": N_("Amended"), "conflict": N_("Conflicting copy kept")},
-    "role": {"admin": N_("administrator"), "clinician": N_("clinician"), "reception": N_("reception")},
+    "role": {"admin": N_("administrator"), "clinician": N_("clinician"), "nurse": N_("nurse"), "reception": N_("reception"), "auditor": N_("auditor")},
     "severity": {"critical": N_("Critical"), "warning": N_("Warning"), "info": N_("Info")},
     "alert_action": {"shown": N_("Shown"), "accepted": N_("Noted"), "overridden": N_("Overridden"), "dismissed": N_("Dismissed")},
     "encounter": {"outpatient": N_("Outpatient visit"), "follow_up": N_("Follow-up"), "telephone": N_("Telephone consultation"), "emergency": N_("Emergency")},

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from engine.store import Actor, Store
+from engine.store import Actor, NotFoundError, Store
 from engine.store.models import Document, Encounter, Patient
+from engine.store.records import EncounterRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +69,10 @@ def documents_of_encounter(store: Store, actor: Actor, encounter_id: int) -> lis
                 for d, p in session.execute(query)]
 
 
-def encounter(store: Store, actor: Actor, encounter_id: int) -> Encounter | None:
-    with store.db.transaction() as session:
-        found = session.get(Encounter, encounter_id)
-        if found is None or found.clinic_id != actor.clinic_id:
-            return None
-        session.expunge(found)
-        return found
+def encounter(store: Store, actor: Actor, encounter_id: int) -> EncounterRecord | None:
+    """The encounter, through the store (tenant and patient scope checked; a refused
+    attempt on another clinic's encounter is audited); None when not found here."""
+    try:
+        return store.encounters.get(actor, encounter_id)
+    except NotFoundError:
+        return None

@@ -1,4 +1,4 @@
-"""The demo clinic: three users with known passwords, 20 patients with Arabic and Latin
+"""The demo clinic: five users with known passwords (one per role), 20 patients with Arabic and Latin
 names, and a few encounters and documents. `cliniform seed-demo` runs it; it does nothing
 when the demo clinic already exists."""
 
@@ -18,7 +18,9 @@ from renderer.web.services import publish_form
 DEMO_USERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "admin": ("admin-demo-pass", "Amal Admin", ("admin",)),
     "clinician": ("clinician-demo-pass", "Dr. Khaled Mansour", ("clinician",)),
+    "nurse": ("nurse-demo-pass", "Nadia Nurse", ("nurse",)),
     "reception": ("reception-demo-pass", "Rana Front Desk", ("reception",)),
+    "auditor": ("auditor-demo-pass", "Omar Auditor", ("auditor",)),
 }
 
 #: (given, family, given_ar, family_ar, sex, birth date)

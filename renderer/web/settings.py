@@ -40,13 +40,25 @@ class WebSettings:
     store: StoreSettings = field(default_factory=StoreSettings)
     #: the clinic (tenant code) people sign in to
     clinic: str = "demo"
-    #: signs the session cookie; empty: a random key kept in var/secret.key (one host only)
+    #: keys the CSRF tokens; empty: a random key kept in var/secret.key (one host only:
+    #: set it, the same on every host, when several hosts serve the clinic)
     secret_key: str = ""
     #: sign-in lasts at most this long, and ends after this long without a request
     session_max_hours: float = 12.0
-    session_idle_minutes: float = 60.0
-    #: mark the session cookie Secure (serve over TLS in production)
+    session_idle_minutes: float = 15.0
+    #: the page warns this long before the idle timeout signs the person out
+    session_warning_seconds: int = 120
+    #: mark cookies Secure and send HSTS (also done for any request that arrived over https)
     secure_cookies: bool = False
+    #: the permission matrix (None: renderer/web/permissions.yaml)
+    permissions_file: Path | None = None
+    #: a nurse's care window: patients with an encounter this recent (or open)
+    care_window_days: int = 30
+    #: how long break-glass (emergency) access to one patient lasts
+    break_glass_minutes: float = 60.0
+    #: sign-in lockout: this many failures in `login_lock_minutes` lock the name that long
+    login_max_failures: int = 5
+    login_lock_minutes: float = 15.0
 
     @property
     def default_locale(self) -> str:
@@ -72,6 +84,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         clinic=env.get("CLINIFORM_CLINIC", "demo").strip() or "demo",
         secret_key=env.get("CLINIFORM_SECRET_KEY", ""),
         session_max_hours=float(env.get("CLINIFORM_SESSION_MAX_HOURS", "12")),
-        session_idle_minutes=float(env.get("CLINIFORM_SESSION_IDLE_MINUTES", "60")),
+        session_idle_minutes=float(env.get("CLINIFORM_SESSION_IDLE_MINUTES", "15")),
+        session_warning_seconds=int(env.get("CLINIFORM_SESSION_WARNING_SECONDS", "120")),
         secure_cookies=_flag(env.get("CLINIFORM_SECURE_COOKIES")),
+        permissions_file=Path(env["CLINIFORM_PERMISSIONS"]) if env.get("CLINIFORM_PERMISSIONS") else None,
+        care_window_days=int(env.get("CLINIFORM_CARE_WINDOW_DAYS", "30")),
+        break_glass_minutes=float(env.get("CLINIFORM_BREAK_GLASS_MINUTES", "60")),
+        login_max_failures=int(env.get("CLINIFORM_LOGIN_MAX_FAILURES", "5")),
+        login_lock_minutes=float(env.get("CLINIFORM_LOGIN_LOCK_MINUTES", "15")),
     )

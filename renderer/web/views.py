@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,9 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 
 def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """What base.html needs: the language, its direction, the switch and where we are."""
+    """What base.html needs: the language, its direction, the switch, where we are, who is
+    signed in (and for how long still), and the CSRF token of the page's forms."""
+    from renderer.web import csrf
     from renderer.web.auth import current_user
 
     settings = request.app.state.settings
@@ -59,19 +60,22 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "max_upload_kb": settings.max_upload_kb,
         "nav_section": "",
         "user": user,
-        "clinical": bool(user and {"admin", "clinician"} & set(user.roles)),
+        "can": user.can if user else (lambda permission: False),
+        "clinical": bool(user and user.can("clinical.read")),
+        "csrf_token": csrf.token(request),
+        "session_seconds": int(user.seconds_left) if user else None,
+        "session_warning": settings.session_warning_seconds,
     }
 
 
 def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> HTMXTemplate:
-    """A full page or fragment rendered from ``template`` with the shared context.
-
-    A signed-in person's session is renewed on the way (idle timeout counts from now).
-    """
-    from renderer.web.auth import current_user, refreshed, session_cookie
+    """A full page or fragment rendered from ``template`` with the shared context (and,
+    for a visitor not signed in, the cookie their page's CSRF token is made from)."""
+    from renderer.web import csrf
+    from renderer.web.auth import is_secure
 
     response = HTMXTemplate(template_name=template, context={**base_context(request), **context}, status_code=status_code)
-    user = current_user(request)
-    if user is not None and time.time() - user.seen > 60:
-        response.set_cookie(session_cookie(request, refreshed(user)))
+    cookie = csrf.new_cookie(request, is_secure(request))
+    if cookie is not None:
+        response.set_cookie(cookie)
     return response

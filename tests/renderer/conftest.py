@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -61,15 +62,40 @@ def app(settings: WebSettings, catalog: Catalog, store: Store) -> Litestar:
     return create_app(settings, catalog=catalog, store=store)
 
 
+def page_csrf_token(client: TestClient[Litestar], path: str) -> str:
+    """The CSRF token a page gives its forms (its ``<meta name="csrf-token">``)."""
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    meta = BeautifulSoup(response.text, "html.parser").find("meta", attrs={"name": "csrf-token"})
+    assert meta is not None and meta["content"], f"{path} has no CSRF token"
+    return str(meta["content"])
+
+
+def use_csrf(client: TestClient[Litestar], path: str) -> str:
+    """Send the page's CSRF token with every later request of ``client``, as app.js does
+    for htmx (the header works for plain posts too)."""
+    token = page_csrf_token(client, path)
+    client.headers["X-CSRF-Token"] = token
+    return token
+
+
 def sign_in(client: TestClient[Litestar], username: str = "clinician") -> None:
+    """Sign in through the login form (with its CSRF token); later requests carry the new
+    session's token."""
     password = DEMO_USERS[username][0]
-    response = client.post("/login", data={"username": username, "password": password, "next": "/"}, follow_redirects=False)
+    token = page_csrf_token(client, "/login")
+    client.headers.pop("X-CSRF-Token", None)
+    response = client.post("/login", data={"username": username, "password": password, "next": "/", "_csrf": token},
+                           follow_redirects=False)
     assert response.status_code == 303, response.text[:300]
+    use_csrf(client, "/account")
 
 
 @pytest.fixture()
 def anonymous(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    """A visitor not signed in (their requests carry the CSRF token of the sign-in page)."""
     with TestClient(app, base_url="http://testserver.local") as client:
+        use_csrf(client, "/login")
         yield client
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from renderer.web.routes import (
+    account,
+    admin,
+    audit,
+    breakglass,
     cds_hooks,
     documents,
     encounters,
@@ -14,3 +18,6 @@ from renderer.web.routes import (
 )
 
 ROUTES = [*pages.ROUTES, *session.ROUTES, *encounters.ROUTES, *patients.ROUTES, *documents.ROUTES, *preview.ROUTES, *cds_hooks.ROUTES, *pdf.ROUTES]
+
+#: access control: the person's account, the clinic's accounts, break-glass, the audit report
+ROUTES += [*account.ROUTES, *admin.ROUTES, *breakglass.ROUTES, *audit.ROUTES]

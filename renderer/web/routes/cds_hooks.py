@@ -6,8 +6,9 @@ same rules, by the same runtime, as the live alerts in Cliniform's own forms.
 
 The service reads only what the request carries: it never opens the clinic's records and
 never calls the requester's FHIR server (so prefetch is required). It is meant to be
-reached by the EHR over the clinic network; client authentication (JWT) is part of the
-security work.
+reached by the EHR over the clinic network (docs/security.md: restrict it at the reverse
+proxy; client authentication with JWT is not built yet). It uses no cookies and keeps no
+state, so it is exempt from the CSRF check (``MACHINE``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from litestar.params import FromPath
 from engine.catalog import Catalog
 from engine.decisions import event_cards, rules_for_event
 from engine.fhir_context import FhirProblem, chart_from_fhir
+from renderer.web.permissions import MACHINE
 
 PREFETCH = {
     "patient": "Patient/{{context.patientId}}",
@@ -42,7 +44,6 @@ SERVICES: dict[str, dict[str, str]] = {
         "description": "Decision-support rules for draft medication orders: allergy class conflicts, duplicate therapy, teratogens in pregnancy.",
     },
 }
-PUBLIC = {"public": True}
 
 
 def _bad(message: str) -> Response[dict[str, Any]]:
@@ -54,7 +55,7 @@ def _locale(request: Request[Any, Any, Any]) -> str:
     return "ar" if header.strip().lower().startswith("ar") else "en"
 
 
-@get("/cds-services", opt=PUBLIC, name="cds-discovery", sync_to_thread=False)
+@get("/cds-services", opt=MACHINE, name="cds-discovery", sync_to_thread=False)
 def discovery(request: Request[Any, Any, Any]) -> dict[str, Any]:
     catalog: Catalog = request.app.state.catalog
     services = []
@@ -92,7 +93,7 @@ def _check(body: Any, hook: str) -> str | None:
     return None
 
 
-@post("/cds-services/{service_id:str}", opt=PUBLIC, name="cds-service", status_code=200)
+@post("/cds-services/{service_id:str}", opt=MACHINE, name="cds-service", status_code=200)
 async def call_service(request: Request[Any, Any, Any], service_id: FromPath[str]) -> Response[dict[str, Any]]:
     service = SERVICES.get(service_id)
     if service is None:

@@ -29,7 +29,7 @@ from engine.store import (
 )
 from renderer.fields import FormView, unit_label
 from renderer.web.alerts import ACCEPT, ACK, DocumentAlerts, Panel
-from renderer.web.auth import CLINICAL, actor
+from renderer.web.auth import actor
 from renderer.web.formpost import (
     Submission,
     affected_rule_ids,
@@ -37,10 +37,13 @@ from renderer.web.formpost import (
     live_response,
     read_submission,
 )
+from renderer.web.permissions import permission
 from renderer.web.services import blocking, pinned_form
 from renderer.web.views import page
 
-OPT = {"roles": CLINICAL}
+READ = permission("clinical.read")
+WRITE = permission("documents.write")
+AMEND = permission("documents.amend")
 
 
 def context_for(patient: PatientRecord, started_at: dt.datetime | None = None) -> Context:
@@ -123,7 +126,7 @@ def _use_previous(sub: Submission, offers: dict[str, Offer]) -> tuple[str, ...]:
     return ()
 
 
-@get("/documents/{document_id:int}", name="document", opt=OPT)
+@get("/documents/{document_id:int}", name="document", opt=READ)
 async def show(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
     doc, patient, form = await _load(request, document_id)
     ev = evaluate(form, doc.document.answers, context_for(patient, doc.document.effective_at), request.state.locale)
@@ -141,7 +144,7 @@ def _answers(ev: Evaluation) -> dict[str, Any]:
     return ev.answers_json()
 
 
-@post("/documents/{document_id:int}", name="document-post", opt=OPT)
+@post("/documents/{document_id:int}", name="document-post", opt=WRITE)
 async def submit(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
     """The plain post: save the draft, sign it, or add/remove a row."""
     doc, patient, form = await _load(request, document_id)
@@ -185,7 +188,7 @@ def _version(sub: Submission, doc: DocumentView) -> int:
         return doc.document.version
 
 
-@post("/documents/{document_id:int}/live", name="document-live", opt=OPT)
+@post("/documents/{document_id:int}/live", name="document-live", opt=WRITE)
 async def live(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
     doc, patient, form = await _load(request, document_id)
     sub = await read_submission(request, form)
@@ -198,7 +201,7 @@ async def live(request: Request[Any, Any, Any], document_id: FromPath[int]) -> R
     return live_response(request, ev, sub, f"/documents/{document_id}/live", forced=used, panel=panel, offers=offers)
 
 
-@post("/documents/{document_id:int}/autosave", name="document-autosave", opt=OPT)
+@post("/documents/{document_id:int}/autosave", name="document-autosave", opt=WRITE)
 async def autosave(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
     """Save the draft as it is (errors and all): answers are never lost to a closed tab."""
     doc, patient, form = await _load(request, document_id)
@@ -215,7 +218,7 @@ async def autosave(request: Request[Any, Any, Any], document_id: FromPath[int]) 
     return page(request, "documents/_save_status.html", doc=saved, conflict=None, saved_at=saved.updated_at)
 
 
-@get("/documents/{document_id:int}/amend", name="document-amend", opt=OPT)
+@get("/documents/{document_id:int}/amend", name="document-amend", opt=AMEND)
 async def amend_form(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
     doc, patient, form = await _load(request, document_id)
     if doc.document.status == "draft":
@@ -224,7 +227,7 @@ async def amend_form(request: Request[Any, Any, Any], document_id: FromPath[int]
     return _fill_page(request, doc, patient, FormView(ev), await _panel(request, doc, ev), amend=True)
 
 
-@post("/documents/{document_id:int}/amend", name="document-amend-post", opt=OPT)
+@post("/documents/{document_id:int}/amend", name="document-amend-post", opt=AMEND)
 async def amend(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
     doc, patient, form = await _load(request, document_id)
     store: Store = request.app.state.store

@@ -16,26 +16,34 @@ from engine.observations import derive_observations
 from engine.store import NotFoundError, Store
 from renderer.fields import label
 from renderer.web import queries
-from renderer.web.auth import CLINICAL, FRONT_DESK, actor, current_user
+from renderer.web.auth import actor, current_user
+from renderer.web.permissions import permission
 from renderer.web.routes.documents import context_for
 from renderer.web.services import blocking, publish_form
 from renderer.web.views import page
 
+#: where a person whose roles have no worklist lands after sign-in
+LANDING = (("audit.report", "/audit"), ("users.manage", "/admin/users"), ("forms.preview", "/forms"))
 
-@get("/", name="home", opt={"roles": FRONT_DESK})
+
+@get("/", name="home", opt=permission("account.self"))
 async def dashboard(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Today's encounters of the clinic and, for clinicians, their unfinished drafts."""
+    """Today's encounters of the clinic and, for clinicians, their unfinished drafts (an
+    auditor or administrator goes to their own start page)."""
     store: Store = request.app.state.store
+    user = current_user(request)
+    if user is not None and not user.can("worklist.view"):
+        target = next((path for needed, path in LANDING if user.can(needed)), "/account")
+        return Redirect(target, status_code=HTTP_303_SEE_OTHER)
     who = actor(request)
     midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     today = await blocking(queries.encounters_since, store, who, midnight.astimezone(dt.UTC))
-    user = current_user(request)
-    clinical = bool(user and set(CLINICAL) & set(user.roles))
+    clinical = bool(user and user.can("clinical.read"))
     drafts = await blocking(queries.drafts_of, store, who) if clinical else []
     return page(request, "dashboard.html", today=today, drafts=drafts, titles=_titles(request), nav_section="dashboard")
 
 
-@get("/drafts", name="drafts", opt={"roles": CLINICAL})
+@get("/drafts", name="drafts", opt=permission("clinical.read"))
 async def drafts(request: Request[Any, Any, Any]) -> Response[Any]:
     store: Store = request.app.state.store
     rows = await blocking(queries.drafts_of, store, actor(request))
@@ -46,7 +54,7 @@ def _titles(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {f.id: label(f.title, request.state.locale).text for f in request.app.state.catalog.latest_forms()}
 
 
-@get("/encounters/{encounter_id:int}", name="encounter", opt={"roles": FRONT_DESK})
+@get("/encounters/{encounter_id:int}", name="encounter", opt=permission("encounters.view"))
 async def show(request: Request[Any, Any, Any], encounter_id: FromPath[int]) -> Response[Any]:
     store: Store = request.app.state.store
     who = actor(request)
@@ -61,7 +69,7 @@ async def show(request: Request[Any, Any, Any], encounter_id: FromPath[int]) -> 
                 forms=forms, titles=_titles(request), nav_section="patients")
 
 
-@post("/encounters/{encounter_id:int}/documents", name="document-new", opt={"roles": CLINICAL})
+@post("/encounters/{encounter_id:int}/documents", name="document-new", opt=permission("documents.write"))
 async def new_document(request: Request[Any, Any, Any], encounter_id: FromPath[int]) -> Response[Any]:
     """Start a draft of a form in this encounter, pinned to the form's current version."""
     store: Store = request.app.state.store

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from renderer.web.i18n import COOKIE
+from renderer.web.permissions import PUBLIC
 from renderer.web.views import local_path
 
 
@@ -22,7 +23,7 @@ def _without_lang(target: str) -> str:
     return parts.path + (f"?{query}" if query else "")
 
 
-@post("/language", name="language", status_code=HTTP_303_SEE_OTHER, opt={"public": True})
+@post("/language", name="language", status_code=HTTP_303_SEE_OTHER, opt=PUBLIC)
 async def switch_language(
     request: Request[Any, Any, Any],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],

@@ -14,17 +14,16 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from engine.evaluator import Context, evaluate
 from engine.store import NotFoundError, Store
 from renderer.fields import FormView
-from renderer.web.auth import FRONT_DESK, actor
+from renderer.web.auth import actor, current_user
 from renderer.web.chart import chart_data
 from renderer.web.formpost import first_input_of_new_row, live_response, read_submission
+from renderer.web.permissions import permission
 from renderer.web.registration import FORM_ID, register
 from renderer.web.services import blocking
 from renderer.web.views import page
 
-OPT = {"roles": FRONT_DESK}
 
-
-@get("/patients", name="patients", opt=OPT)
+@get("/patients", name="patients", opt=permission("patients.search"))
 async def search(request: HTMXRequest, q: FromQuery[str] = "") -> Response[Any]:
     """Search as you type (htmx swaps the results) or with the search button (a full page)."""
     store: Store = request.app.state.store
@@ -48,13 +47,13 @@ def _register_page(request: Request[Any, Any, Any], view: FormView, status_code:
                 nav_section="patients", **extra)
 
 
-@get("/patients/new", name="register", opt=OPT)
+@get("/patients/new", name="register", opt=permission("patients.register"))
 async def register_form(request: Request[Any, Any, Any]) -> Response[Any]:
     form = _registration_form(request)
     return _register_page(request, FormView(evaluate(form, {}, Context(), request.state.locale)))
 
 
-@post("/patients/new", name="register-post", opt=OPT)
+@post("/patients/new", name="register-post", opt=permission("patients.register"))
 async def register_post(request: Request[Any, Any, Any]) -> Response[Any]:
     form = _registration_form(request)
     sub = await read_submission(request, form)
@@ -67,7 +66,7 @@ async def register_post(request: Request[Any, Any, Any]) -> Response[Any]:
     return Redirect(f"/patients/{patient.id}", status_code=HTTP_303_SEE_OTHER)
 
 
-@post("/patients/new/live", name="register-live", opt=OPT)
+@post("/patients/new/live", name="register-live", opt=permission("patients.register"))
 async def register_live(request: Request[Any, Any, Any]) -> Response[Any]:
     form = _registration_form(request)
     sub = await read_submission(request, form)
@@ -75,17 +74,22 @@ async def register_live(request: Request[Any, Any, Any]) -> Response[Any]:
     return live_response(request, ev, sub, "/patients/new/live")
 
 
-@get("/patients/{patient_id:int}", name="chart", opt=OPT)
+@get("/patients/{patient_id:int}", name="chart", opt=permission("patients.chart"))
 async def chart(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> Response[Any]:
     try:
         data = await blocking(chart_data, request.app.state.store, request.app.state.catalog, actor(request),
-                              patient_id, request.state.locale)
+                              patient_id, request.state.locale, _can(request, "clinical.read"))
     except NotFoundError as exc:
         raise NotFoundException(str(exc)) from exc
     return page(request, "patients/chart.html", **data, nav_section="patients")
 
 
-@post("/patients/{patient_id:int}/encounters", name="encounter-start", opt=OPT)
+def _can(request: Request[Any, Any, Any], needed: str) -> bool:
+    user = current_user(request)
+    return user is not None and user.can(needed)
+
+
+@post("/patients/{patient_id:int}/encounters", name="encounter-start", opt=permission("encounters.start"))
 async def start_encounter(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> Response[Any]:
     store: Store = request.app.state.store
     form = await request.form()

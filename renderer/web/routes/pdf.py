@@ -22,10 +22,12 @@ from litestar.params import FromPath
 from engine.store import NotFoundError
 from renderer.pdf.service import PdfFile, PdfService
 from renderer.pdf.settings import load_settings
-from renderer.web.auth import CLINICAL, actor
+from renderer.web.auth import actor
+from renderer.web.downloads import content_disposition
+from renderer.web.permissions import permission
 from renderer.web.services import blocking
 
-OPT = {"roles": CLINICAL}
+OPT = permission("documents.export")
 _lock = threading.Lock()
 
 
@@ -42,9 +44,8 @@ def pdf_service(request: Request[Any, Any, Any]) -> PdfService:
 
 
 def _response(pdf: PdfFile, inline: bool) -> Response[bytes]:
-    disposition = "inline" if inline else "attachment"
     return Response(pdf.data, media_type=pdf.media_type, headers={
-        "Content-Disposition": f'{disposition}; filename="{pdf.filename}"',
+        "Content-Disposition": content_disposition(pdf.filename, inline=inline),
         "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff",
     })

@@ -19,18 +19,18 @@ from engine.evaluator import Context, evaluate
 from engine.model import Form
 from renderer.fields import FormView
 from renderer.web.alerts import preview_panel
-from renderer.web.auth import CLINICAL
 from renderer.web.formpost import (
     affected_rule_ids,
     first_input_of_new_row,
     live_response,
     read_submission,
 )
+from renderer.web.permissions import permission
 from renderer.web.views import page
 
 SEXES = ("female", "male", "other", "unknown")
 #: authors and clinicians try forms here
-OPT = {"roles": CLINICAL}
+OPT = permission("forms.preview")
 
 
 def _form(request: Request[Any, Any, Any], form_id: str) -> Form:

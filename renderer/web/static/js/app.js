@@ -2,11 +2,19 @@
 // visibility logic (the server's evaluator does all of that); it only
 //  * tells the live endpoint which input changed (`_changed`),
 //  * keeps aria-invalid in step with the error lists the server swapped in,
-//  * shows a banner when the server cannot be reached, and hides it again.
+//  * shows a banner when the server cannot be reached, and hides it again,
+//  * sends the page's CSRF token with every htmx request (X-CSRF-Token),
+//  * counts down the session's idle timeout and warns before it signs the person out.
 (function () {
   "use strict";
 
+  function meta(name) {
+    return document.querySelector("meta[name='" + name + "']");
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
+    var token = meta("csrf-token");
+    if (token) { event.detail.headers["X-CSRF-Token"] = token.content; }
     var trigger = event.detail.triggeringEvent;
     var target = trigger && trigger.target;
     if (target && target.name && target.form) {
@@ -35,4 +43,64 @@
   document.addEventListener("htmx:afterSettle", function () { syncInvalid(document); banner(false); });
   document.addEventListener("htmx:sendError", function () { banner(true); });
   document.addEventListener("htmx:responseError", function () { banner(true); });
+
+  // -- the session countdown ------------------------------------------------------------
+  // The server ends a session after `idle` seconds without a request. The page knows how
+  // long it had when it was rendered; every htmx request restarts the count. Before it
+  // warns, it asks the server (GET /session/status, which does not count as activity),
+  // since work in another tab keeps the same session alive.
+  var session = meta("session-seconds");
+  var warning = document.getElementById("session-warning");
+  if (session && warning) {
+    var warnAt = parseInt(session.getAttribute("data-warning"), 10) || 120;
+    var idle = parseInt(session.getAttribute("data-idle"), 10) || 900;
+    var deadline = Date.now() + (parseInt(session.content, 10) || 0) * 1000;
+    var countdown = document.getElementById("session-countdown");
+    var asked = false;
+
+    var restart = function (seconds) {
+      deadline = Date.now() + seconds * 1000;
+      asked = false;
+      warning.hidden = true;
+    };
+    var signedOut = function () {
+      window.location.assign("/login?ended=idle&next=" + encodeURIComponent(window.location.pathname + window.location.search));
+    };
+    var ask = function () {
+      asked = true;
+      fetch("/session/status", { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          if (body.seconds_left > warnAt) { restart(body.seconds_left); } else { deadline = Date.now() + body.seconds_left * 1000; }
+        })
+        .catch(function () { /* keep the local count */ });
+    };
+    var tick = function () {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      if (left <= 0) { signedOut(); return; }
+      if (left <= warnAt) {
+        if (!asked) { ask(); }
+        warning.hidden = false;
+        countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      } else {
+        warning.hidden = true;
+      }
+    };
+    document.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.successful) { restart(idle); }
+    });
+    var form = warning.querySelector("form");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var token = meta("csrf-token");
+      fetch("/session/extend", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRF-Token": token ? token.content : "" },
+      })
+        .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+        .then(function (body) { restart(body.seconds_left); })
+        .catch(function () { form.submit(); });
+    });
+    window.setInterval(tick, 1000);
+  }
 })();
