@@ -125,8 +125,10 @@ def _classify_row(group: Item, row: Record, classifier: Classifier) -> Record:
 
 
 def _fingerprint(value: Any) -> Any:
+    # a record's `display` is its code in the reader's language: the same inputs in Arabic
+    # and in English must hash alike (an acknowledged card stays quiet in both)
     if isinstance(value, Record):
-        return {k: _fingerprint(v) for k, v in sorted(value.as_dict().items())}
+        return {k: _fingerprint(v) for k, v in sorted(value.as_dict().items()) if k != "display"}
     if isinstance(value, RecordList | list | tuple):
         return [_fingerprint(v) for v in value]
     return value if isinstance(value, int | float | str | bool | type(None)) else str(value)

@@ -83,3 +83,14 @@ def test_the_chart_adds_to_the_forms_patient_without_overriding_it(catalog: Cata
     # the form knows sex and birth date; pregnancy is known from the chart only
     cards = form_cards(catalog, ev, ChartContext(patient={"sex": "female", "pregnant": True}))
     assert [c.rule_id for c in cards] == ["core.teratogen_in_pregnancy"]
+
+
+def test_inputs_hash_is_the_same_in_every_language(catalog: Catalog) -> None:
+    form = catalog.form("core.medications")
+    assert form is not None
+    ev = evaluate(form, {"medications": [{"drug": "amoxicillin"}]})
+    english = ChartContext(allergies=({"code": "penicillin", "display": "Penicillin (any)"},))
+    arabic = ChartContext(allergies=({"code": "penicillin", "display": "البنسلين (أي نوع)"},))
+    en = form_cards(catalog, ev, english, "en")[0]
+    ar = form_cards(catalog, ev, arabic, "ar")[0]
+    assert en.summary != ar.summary and en.inputs_hash == ar.inputs_hash

@@ -86,6 +86,11 @@ def test_the_conflict_appears_live_when_a_drug_row_is_added(client: Client, stor
     assert reasons == ["tolerated-before", "allergy-disproved", "benefit-outweighs", "_other"]
     # only the rules reading the medication list ran again; vitals rules were never sent
     assert {el["id"] for el in soup.select(".alert-slot")} == {SLOT, "alert-core-teratogen_in_pregnancy"}
+    # the same card in Arabic, summary and controls
+    arabic = _soup(client.post(f"{url}/live?lang=ar", data={**_drug("amoxicillin"), "_changed": "medications[0].drug"}, headers=HX))
+    slot_ar = arabic.find(id=SLOT)
+    assert "تعارض مع الحساسية" in slot_ar.get_text() and "حرج" in slot_ar.find(class_="alert-indicator").get_text()
+    assert slot_ar.find("button", attrs={"name": "_ack"}).get_text() == "تجاوز"
     # another drug of another class: the card goes away
     soup = _soup(client.post(f"{url}/live", data={**_drug("azithromycin"), "_changed": "medications[0].drug"}, headers=HX))
     assert soup.find(id=SLOT).find(class_="alert") is None
