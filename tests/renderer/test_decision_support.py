@@ -136,6 +136,9 @@ def test_signing_is_refused_until_the_critical_card_has_a_reason(client: Client,
     entry = store.alerts.for_document(_clinician(store), int(url.rsplit("/", 1)[1]))[-1]
     assert entry.user_id is not None and entry.user_name and entry.user_name in text
     assert entry.detail and entry.detail["reason_code"] == "tolerated-before" and len(entry.detail["inputs_hash"]) == 64
+    # the chart reads the same context: the signed list now has amoxicillin, the allergy penicillin
+    chart = _soup(client.get(f"/patients/{allergic.id}"))
+    assert any("penicillins" in a.get_text() for a in chart.select(".alert--critical"))
 
 
 def test_an_acknowledged_card_stays_away_until_its_inputs_change(client: Client, store: Store, allergic: PatientRecord) -> None:
