@@ -38,6 +38,8 @@ from engine.store.signing_models import (
 )
 
 OPEN = "draft"
+#: the role of a link that only downloads the signed copy
+COPY = "copy"
 
 
 class SigningRefused(StoreError):
@@ -74,6 +76,19 @@ def check_link(link: SigningSessionRecord | None, consent_id: int, state: str | 
         raise SigningRefused("token_revoked", "This signing link was replaced by a newer one. Ask the clinic for the new link.")
     if now >= link.expires_at:
         raise SigningRefused("token_expired", "This signing link has expired. Ask the clinic for a new one.")
+    return link
+
+
+def check_copy(link: SigningSessionRecord | None, consent_id: int, now: datetime) -> SigningSessionRecord:
+    """The link if it may download ``consent_id``'s signed copy now."""
+    if link is None or COPY not in link.roles:
+        raise SigningRefused("token_unknown", "This link is not valid. Ask the clinic for a new one.")
+    if link.consent_id != consent_id:
+        raise SigningRefused("token_other_patient", "This link belongs to another patient's consent.")
+    if link.revoked_at is not None:
+        raise SigningRefused("token_revoked", "This link is no longer valid. Ask the clinic for a new one.")
+    if now >= link.expires_at:
+        raise SigningRefused("token_expired", "This link has expired. Ask the clinic for a new one.")
     return link
 
 
@@ -144,6 +159,17 @@ class Signing(Service):
             tx.audit("consent", "signing_link", link.id, patient_id=consent.patient_id, step="link_opened",
                      consent_id=consent_id, roles=list(roles), expires_at=link.expires_at.isoformat())
             return token, session_record(link)
+
+    def copy_link(self, actor: Actor, consent_id: int, *, minutes: float) -> str:
+        """A short-lived link to download the signed copy (read-only; not used up by a GET)."""
+        with self._tx(actor) as tx:
+            consent = tx.get(ConsentInstance, consent_id, "consent")
+            if consent.state != "signed" or consent.pdf_sha256 is None:
+                raise SigningRefused("not_signed", "the consent has no signed copy yet")
+            token, link = self._mint(tx, consent, [COPY], minutes, None, None)
+            tx.audit("consent", "signing_link", link.id, patient_id=consent.patient_id, step="copy_link",
+                     consent_id=consent_id, expires_at=link.expires_at.isoformat())
+            return token
 
     def find_link(self, token: str) -> SigningSessionRecord | None:
         """The link a token names (any clinic: the token is the credential), or None."""

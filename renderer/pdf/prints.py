@@ -7,6 +7,8 @@ are the next stages (renderer.pdf.html, renderer.pdf.engine).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from engine.store.records import PatientRecord
@@ -67,6 +69,16 @@ def document_job(g: Gatherer, clinic: ClinicSettings, document_id: int, now: dt.
         g, clinic, patient, stamp, kind=kind, title=titles, parts=(part,), footer=footer,
         attachments=(answers_attachment(part), _meta("document", stamp, patient, **document_facts(part))),
     )
+
+
+def with_consent_evidence(job: PrintJob, evidence: Mapping[str, Any]) -> PrintJob:
+    """A consent snapshot: the signers' evidence printed after the document
+    (print/_consent_evidence.html), embedded as consent.json, its text hash in the footer."""
+    signers = list(evidence.get("signers") or [])
+    attachment = AttachmentData("consent.json", canonical_json(dict(evidence)),
+                                "Consent evidence: signers, times, devices, SHA-256 of the text each was shown", "Supplement")
+    footer = (*job.footer, ("Text SHA-256", str(signers[0]["text_sha256"])[:16])) if signers else job.footer
+    return replace(job, footer=footer, attachments=(*job.attachments, attachment), extra={**job.extra, "evidence": evidence})
 
 
 def _summary(kind: str, stamp: Stamp, patient: PatientRecord, parts: list[DocumentPart],

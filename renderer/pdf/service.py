@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from engine.catalog import Catalog
 from engine.store import Actor, Store
@@ -78,12 +79,16 @@ class PdfService:
         return self._produce(actor, job, action, "chart", patient_id, patient_id)
 
     def consent_snapshot(self, actor: Actor, document_id: int, *, languages: str | None = None,
-                         layout: str | None = None) -> PdfFile:
+                         layout: str | None = None, evidence: Mapping[str, Any] | None = None) -> PdfFile:
         """The fixed PDF of a signed consent document, kept in the store's files table (its
-        SHA-256 goes into the consent record). Stamped to the second: a snapshot is made once."""
+        SHA-256 goes into the consent record). Stamped to the second: a snapshot is made once.
+        ``evidence`` (engine.consent_flow.evidence_of: signers, text hashes, devices) is
+        printed after the document and embedded as consent.json."""
         g, clinic = self._gatherer(actor, languages, layout)
         now = self.clock().replace(microsecond=0)
         job = prints.document_job(g, clinic, document_id, now, "second", kind="consent")
+        if evidence is not None:
+            job = prints.with_consent_evidence(job, evidence)
         pdf = self._produce(actor, job, "print", "document", document_id, job.parts[0].record.patient_id)
         self.store.files.put(actor, pdf.data, pdf.media_type, patient_id=job.parts[0].record.patient_id)
         return pdf

@@ -59,6 +59,8 @@ class WebSettings:
     #: sign-in lockout: this many failures in `login_lock_minutes` lock the name that long
     login_max_failures: int = 5
     login_lock_minutes: float = 15.0
+    #: a consent signing link (tablet or kiosk) works this long, once
+    signing_link_minutes: float = 10.0
 
     @property
     def default_locale(self) -> str:
@@ -92,4 +94,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         break_glass_minutes=float(env.get("CLINIFORM_BREAK_GLASS_MINUTES", "60")),
         login_max_failures=int(env.get("CLINIFORM_LOGIN_MAX_FAILURES", "5")),
         login_lock_minutes=float(env.get("CLINIFORM_LOGIN_LOCK_MINUTES", "15")),
+        signing_link_minutes=float(env.get("CLINIFORM_SIGNING_LINK_MINUTES", "10")),
     )

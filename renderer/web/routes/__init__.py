@@ -8,8 +8,10 @@ from renderer.web.routes import (
     audit,
     breakglass,
     cds_hooks,
+    consents,
     documents,
     encounters,
+    kiosk,
     pages,
     patients,
     pdf,
@@ -17,7 +19,7 @@ from renderer.web.routes import (
     session,
 )
 
-ROUTES = [*pages.ROUTES, *session.ROUTES, *encounters.ROUTES, *patients.ROUTES, *documents.ROUTES, *preview.ROUTES, *cds_hooks.ROUTES, *pdf.ROUTES]
+ROUTES = [*pages.ROUTES, *session.ROUTES, *encounters.ROUTES, *patients.ROUTES, *documents.ROUTES, *preview.ROUTES, *cds_hooks.ROUTES, *pdf.ROUTES, *consents.ROUTES, *kiosk.ROUTES]
 
 #: access control: the person's account, the clinic's accounts, break-glass, the audit report
 ROUTES += [*account.ROUTES, *admin.ROUTES, *breakglass.ROUTES, *audit.ROUTES]
