@@ -19,7 +19,8 @@ from typing import Any
 from benchmarks import Row, result
 
 ROUNDS = 7
-POOL_JOBS = 12
+POOL_JOBS = 8
+POOL_ROUNDS = 2
 TARGET_PAGES = 5
 
 
@@ -85,15 +86,21 @@ def bench_pool(service: Any, demo: Any, doc_id: int) -> dict[str, float]:
     from renderer.pdf.pool import PdfRenderer
 
     job = service.request(service.job(demo.actor, "document", doc_id, languages="both", layout="side"))
-    throughput: dict[int, float] = {}
-    for workers in (1, 2):
-        with PdfRenderer(workers=workers) as pool:
+    throughput: dict[int, float] = {1: 0.0, 2: 0.0}
+    pools = {n: PdfRenderer(workers=n) for n in (1, 2)}
+    try:
+        for pool in pools.values():
             pool.start()
             pool.render(job)  # every process has laid out this document once
-            start = time.perf_counter()
-            for future in [pool.submit(job) for _ in range(POOL_JOBS)]:
-                future.result()
-            throughput[workers] = POOL_JOBS / (time.perf_counter() - start)
+        for _ in range(POOL_ROUNDS):  # alternate, keep the best: other load on the machine only slows
+            for workers, pool in pools.items():
+                start = time.perf_counter()
+                for future in [pool.submit(job) for _ in range(POOL_JOBS)]:
+                    future.result()
+                throughput[workers] = max(throughput[workers], POOL_JOBS / (time.perf_counter() - start))
+    finally:
+        for pool in pools.values():
+            pool.close()
     start = time.perf_counter()
     with PdfRenderer(workers=1) as cold:
         cold.start()
@@ -114,8 +121,8 @@ def run() -> dict[str, Any]:
         ("WeasyPrint alone on the same final HTML, median", f"{d['weasyprint_ms']:.0f} ms", "", None),
         ("end to end / WeasyPrint alone", f"{d['ratio']:.2f}x", "<= 1.15x", d["ratio"] <= 1.15),
         ("  of which store reads, evaluation and composing the HTML, median", f"{d['compose_ms']:.0f} ms", "", None),
-        (f"render pool, 1 process: {POOL_JOBS} such documents", f"{p['jobs_per_s_1']:.2f} PDFs/s", "", None),
-        (f"render pool, 2 processes: {POOL_JOBS} such documents", f"{p['jobs_per_s_2']:.2f} PDFs/s", "", None),
+        (f"render pool, 1 process: {POOL_JOBS} such documents, best of {POOL_ROUNDS}", f"{p['jobs_per_s_1']:.2f} PDFs/s", "", None),
+        (f"render pool, 2 processes: {POOL_JOBS} such documents, best of {POOL_ROUNDS}", f"{p['jobs_per_s_2']:.2f} PDFs/s", "", None),
         ("2 processes / 1 process (throughput)", f"{p['speedup']:.2f}x", ">= 1.6x", p["speedup"] >= 1.6),
         ("start and warm one render process (import WeasyPrint, load fonts)", f"{p['cold_start_s']:.2f} s", "", None),
     ]

@@ -90,3 +90,19 @@ def test_the_pool_rendered_in_another_process(printing: dict[str, int], app: Lit
     executor = service.renderer._executor
     assert executor is not None and len(executor._processes) == 1
     assert Path(service.settings.cache_dir or "").is_dir()
+
+
+def test_the_service_is_made_on_first_use(client: Client, printing: dict[str, int], app: Litestar,
+                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CLINIFORM_PDF_WORKERS", "0")
+    monkeypatch.setenv("CLINIFORM_PDF_CACHE_DIR", str(tmp_path))
+    kept = app.state.pdf
+    del app.state["pdf"]
+    try:
+        assert client.get(f"/documents/{printing['document']}/pdf").status_code == 200
+        made: PdfService = app.state.pdf
+        assert made is not kept and made.settings.workers == 0 and made.close in app.on_shutdown
+        assert list(tmp_path.glob("*/*.pdf"))
+    finally:
+        app.on_shutdown.remove(app.state.pdf.close)
+        app.state.pdf = kept
