@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from renderer.pdf.demo import Demo
-from renderer.pdf.service import PdfFile
+from engine.catalog import Catalog
+from engine.store import Store
+from renderer.pdf.demo import Demo, record
+from renderer.pdf.service import PdfFile, PdfService
 from tests.renderer.pdf import readback
 
 Rendered = Callable[..., PdfFile]
@@ -44,3 +46,9 @@ def test_repeating_groups_and_grids_print_as_tables(rendered: Rendered) -> None:
     text = "\n".join(dental)
     assert "28 rows without findings are not shown." in text
     assert "21 upper left central incisor" not in text
+
+
+def test_a_draft_is_marked(pdfs: PdfService, demo: Demo, pdf_store: Store, all_packs: Catalog) -> None:
+    draft = record(pdf_store, demo.actor, all_packs, demo.patient, "core.vitals", {"systolic": 120, "diastolic": 80}, sign=False)
+    text = readback.text(pdfs.document(demo.actor, draft.id, languages="both").data)
+    assert "Draft: not signed" in text and "مسودة" in text and "Signed electronically" not in text
