@@ -22,6 +22,7 @@ from typing import Any
 
 from engine.catalog import Catalog
 from engine.decisions import ChartContext
+from engine.model import Rule
 from engine.store import Actor, ListSpec, PatientRecord, Store
 from engine.store.records import ListEntry, SeriesPoint
 
@@ -85,17 +86,18 @@ def patient_fields(patient: PatientRecord) -> dict[str, Any]:
     return {"sex": patient.sex, "birth_date": patient.birth_date}
 
 
-def read_chart(store: Store, actor: Actor, patient_id: int) -> ChartRecords:
-    """Everything :func:`rule_context` needs, read from the store (each read audited)."""
-    patient = store.patients.get(actor, patient_id)
+def read_chart(store: Store, actor: Actor, patient_id: int, patient: Mapping[str, Any] | None = None) -> ChartRecords:
+    """Everything :func:`rule_context` needs, read from the store (each read audited);
+    ``patient``: the demographic fields when the caller has them already."""
+    fields = dict(patient) if patient is not None else patient_fields(store.patients.get(actor, patient_id))
     lists = {source.name: store.charts.current_list(actor, patient_id, source.spec) for source in SOURCES}
     conditions = store.charts.coded_answers(actor, patient_id, ICD10, exclude_forms=tuple(s.form_id for s in SOURCES))
     observations = store.charts.latest_observations(actor, patient_id)
     form_id, item_id = PREGNANT_ITEM
     latest = store.charts.latest_answer(actor, patient_id, item_id, def_id=form_id)
     if latest is None:
-        return ChartRecords(patient_fields(patient), lists, conditions, observations)
-    return ChartRecords(patient_fields(patient), lists, conditions, observations, latest.value, latest.effective_at)
+        return ChartRecords(fields, lists, conditions, observations)
+    return ChartRecords(fields, lists, conditions, observations, latest.value, latest.effective_at)
 
 
 def rule_context(records: ChartRecords, catalog: Catalog, locale: str = "en", today: dt.date | None = None) -> ChartContext:
@@ -120,9 +122,19 @@ def rule_context(records: ChartRecords, catalog: Catalog, locale: str = "en", to
     )
 
 
-def chart_context(store: Store, catalog: Catalog, actor: Actor, patient_id: int, locale: str = "en") -> ChartContext:
+def chart_context(store: Store, catalog: Catalog, actor: Actor, patient_id: int, locale: str = "en",
+                  patient: Mapping[str, Any] | None = None) -> ChartContext:
     """The patient's chart for rules: :func:`read_chart` then :func:`rule_context`."""
-    return rule_context(read_chart(store, actor, patient_id), catalog, locale)
+    return rule_context(read_chart(store, actor, patient_id, patient), catalog, locale)
+
+
+#: the names through which a rule reads the chart (a rule reading none of them runs on the form alone)
+CHART_NAMES = frozenset({"allergies", "medications", "problems", "observations", "order", "chart", "patient"})
+
+
+def reads_chart(rule: Rule) -> bool:
+    """Whether the rule reads the chart (its condition or its summary)."""
+    return bool(rule.when.names & CHART_NAMES or any(e.names & CHART_NAMES for e in rule.summary_parts.values()))
 
 
 def _list_records(source: ListSource, entries: Sequence[ListEntry], catalog: Catalog, locale: str) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.catalog import Catalog
-from engine.chart_context import chart_context
+from engine.chart_context import chart_context, reads_chart
 from engine.decisions import SEVERITY_ORDER, Card, ChartContext, card_for, form_env, rules_for_form
 from engine.evaluator import Evaluation
 from engine.model import Rule
@@ -172,7 +172,10 @@ class DocumentAlerts:
         rules = _select(ordered_rules(self.catalog, evaluation.form.id), only)
         if not rules:
             return Panel(partial=only is not None)
-        chart = chart_context(self.store, self.catalog, self.actor, self.document.patient_id, evaluation.locale)
+        # the chart is read (several audited queries) only when a rule to run reads it
+        known = dict(evaluation.context.patient)
+        chart = (chart_context(self.store, self.catalog, self.actor, self.document.patient_id, evaluation.locale, known)
+                 if any(reads_chart(r) for r in rules) else ChartContext(patient=known))
         env = form_env(evaluation, chart, Classifier(self.catalog.valuesets()))
         log = self.store.alerts.for_document(self.actor, self.document.id)
         panel = build_panel(rules, env, evaluation.locale, log, data, partial=only is not None)
