@@ -274,10 +274,18 @@ def evidence_of(case: ConsentCase) -> dict[str, Any]:
         "consent_id": case.id, "workflow": f"{case.workflow.id} {case.workflow.key.version}",
         "form": f"{case.form.id} {case.form.version}", "definition_sha256": case.form.key.content_hash,
         "signers": [
-            {"role": s.role, "name": s.name, "relation": s.relation, "signed_at": s.signed_at.isoformat(),
+            {"role": s.role, "name": s.name, "relation": s.relation, "relation_text": _relation_text(case, s),
+             "signed_at": s.signed_at.isoformat(),
              "language": s.language, "text_sha256": s.text_sha256, "signature_sha256": s.image_sha256,
              "strokes_sha256": s.strokes_sha256, "ip": s.ip, "user_agent": s.user_agent, "user_id": s.user_id,
              "link_id": s.session_id}
             for s in case.signatures
         ],
     }
+
+
+def _relation_text(case: ConsentCase, signature: SignatureRecord) -> dict[str, str]:
+    """The relation as the form names it, per language ({} when there is none)."""
+    section = case.layout.signers.get(signature.role)
+    option = section.relation.option(signature.relation) if section and section.relation and signature.relation else None
+    return {locale: option.display.get(locale) for locale in case.form.locales} if option else {}

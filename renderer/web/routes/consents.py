@@ -42,6 +42,33 @@ from renderer.web.views import page
 OPT = permission("consents.manage")
 
 
+def N_(message: str) -> str:
+    return message
+
+
+#: what the person at the tablet reads for each refusal (engine.store.signing codes)
+REFUSALS = {
+    "token_unknown": N_("This signing link is not valid. Ask the clinic for a new one."),
+    "token_other_patient": N_("This signing link belongs to another patient's consent; it cannot be used here."),
+    "token_used": N_("This signing link has already been used. Ask the clinic for a new one."),
+    "token_revoked": N_("This signing link was replaced by a newer one. Ask the clinic for the new link."),
+    "token_expired": N_("This signing link has expired. Ask the clinic for a new one."),
+    "withdrawn": N_("This consent was withdrawn; it can no longer be signed."),
+    "already_signed": N_("This consent is already signed; nothing more to sign."),
+    "text_changed": N_("The consent text on this page is not the text on record. Reload the page, read it again and sign."),
+    "signature_missing": N_("Sign in the box with your finger, a pen or the mouse."),
+    "name_required": N_("Type the signer's full name."),
+    "relation_required": N_("Choose the signer's relationship to the patient."),
+    "answers": N_("Some answers are missing or do not allow signing; see the marked questions."),
+}
+
+
+def refusal_message(request: Request[Any, Any, Any], refused: SigningRefused) -> str:
+    """The refusal in the page's language (the engine's own words when it has no entry)."""
+    text = REFUSALS.get(refused.code)
+    return request.state.translations.gettext(text) if text else refused.message
+
+
 def consent_flow(request: Request[Any, Any, Any]) -> ConsentFlow:
     """The consent flow of this app; PDF snapshots through the app's PdfService."""
     state = request.app.state
@@ -194,7 +221,7 @@ async def countersign_post(request: Request[Any, Any, Any], consent_id: FromPath
         await blocking(countersign, flow, actor(request), consent_id, post_)
     except SigningRefused as refused:
         return await _consent_page(request, flow, case, status_code=409 if refused.code != "signature_missing" else 422,
-                                   error=request.state.translations.gettext(refused.message))
+                                   error=refusal_message(request, refused))
     return _to(consent_id)
 
 

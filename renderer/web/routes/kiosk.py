@@ -20,6 +20,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from engine.consent_signing import AnswersRefused, KioskStep, kiosk_actor, kiosk_step, sign_on_kiosk
+from engine.consents import KIOSK_ROLES
 from engine.store import NotFoundError
 from engine.store.signing import SigningRefused, check_copy
 from renderer.web.i18n import native_name, translations
@@ -27,6 +28,7 @@ from renderer.web.permissions import SIGNING_TOKEN
 from renderer.web.routes.consents import (
     consent_flow,
     pdf_response,
+    refusal_message,
     signing_page_context,
     signing_post,
 )
@@ -66,9 +68,8 @@ def _speak(request: Request[Any, Any, Any], locale: str) -> None:
 
 
 def _refused(request: Request[Any, Any, Any], refused: SigningRefused) -> Response[Any]:
-    tr = request.state.translations
     response = page(request, "kiosk/refused.html", status_code=STATUS.get(refused.code, 410), code=refused.code,
-                    message=tr.gettext(refused.message))
+                    message=refusal_message(request, refused))
     response.headers.update(HEADERS)
     return response
 
@@ -83,7 +84,8 @@ def _sign_page(request: Request[Any, Any, Any], step: KioskStep, token: str, lan
     _speak(request, lang)
     tr = request.state.translations
     case = step.case
-    roles = list(step.link.roles)
+    before = [r for r in case.signed_roles() if r in KIOSK_ROLES and r not in step.link.roles]
+    roles = before + list(step.link.roles)
     patient = case.patient
     shown = f"{patient.given_name_ar or ''} {patient.family_name_ar or ''}".strip() if lang == "ar" else ""
     response = page(
@@ -135,13 +137,13 @@ async def sign(request: Request[Any, Any, Any], consent_id: FromPath[int], token
     except AnswersRefused as refused:
         _speak(request, lang)
         return _sign_page(request, step, token, lang, status_code=422, errors=refused.errors,
-                          error=request.state.translations.gettext(refused.message), **again)
+                          error=refusal_message(request, refused), **again)
     except SigningRefused as refused:
         _speak(request, lang)
         if refused.code not in ON_PAGE:
             return _refused(request, refused)
         fresh = await blocking(kiosk_step, flow, token, consent_id, _ip(request))
-        return _sign_page(request, fresh, token, lang, status_code=422, error=request.state.translations.gettext(refused.message), **again)
+        return _sign_page(request, fresh, token, lang, status_code=422, error=refusal_message(request, refused), **again)
     if signed.next_token:
         return Redirect(f"/kiosk/{consent_id}/{signed.next_token}", status_code=HTTP_303_SEE_OTHER, headers=HEADERS)
     if signed.completed:
