@@ -168,10 +168,16 @@ async def _deny(connection: ASGIConnection[Any, Any, Any, Any], user: SessionUse
     raise PermissionDeniedException("your role does not allow this")
 
 
+def _automatic_options(handler: BaseRouteHandler) -> bool:
+    """Litestar's own OPTIONS answer of a path (the Allow header, no data, no state)."""
+    methods = getattr(handler, "http_methods", None)
+    return not handler.opt and methods == {"OPTIONS"}
+
+
 async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Every route: who may use it (see the module docstring), then the CSRF check."""
     opt = handler.opt
-    if opt.get("static"):
+    if opt.get("static") or _automatic_options(handler):
         return
     user = await load_user(connection, touch=opt.get("touch", True))
     if not opt.get("public"):

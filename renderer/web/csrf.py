@@ -39,7 +39,8 @@ class CsrfError(PermissionDeniedException):
     """The request changes state without a valid CSRF token."""
 
 
-def _token(secret: bytes, seed: str) -> str:
+def token_for(secret: bytes, seed: str) -> str:
+    """The token for ``seed`` (a session id, or the anonymous cookie value)."""
     digest = hmac.new(secret, b"cliniform-csrf\0" + seed.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
@@ -58,7 +59,7 @@ def token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The token the page rendered for this request must send back."""
     seed = _seed(connection, create=True)
     assert seed is not None
-    return _token(connection.app.state.secret, seed)
+    return token_for(connection.app.state.secret, seed)
 
 
 def new_cookie(connection: ASGIConnection[Any, Any, Any, Any], secure: bool) -> Cookie | None:
@@ -77,7 +78,7 @@ async def check(request: Request[Any, Any, Any]) -> None:
     sent = request.headers.get(HEADER)
     if not sent and request.headers.get("content-type", "").lower().startswith(FORM_TYPES):
         sent = (await request.form()).get(FIELD)
-    if not seed or not isinstance(sent, str) or not hmac.compare_digest(_token(request.app.state.secret, seed), sent):
+    if not seed or not isinstance(sent, str) or not hmac.compare_digest(token_for(request.app.state.secret, seed), sent):
         raise CsrfError("the form is out of date or came from another site (CSRF check): reload the page and try again")
 
 

@@ -37,7 +37,7 @@ async def _list(request: Request[Any, Any, Any], *, status_code: int = 200, erro
     store: Store = request.app.state.store
     members = await blocking(store.accounts.members, actor(request))
     return page(request, "admin/users.html", status_code=status_code, members=members, roles=_roles(request),
-                error=error, form=form or {"roles": ()}, created=created, nav_section="admin")
+                error=error, form=form or {"username": "", "display_name": "", "roles": ()}, created=created, nav_section="admin")
 
 
 @get("/admin/users", name="users", opt=OPT)
@@ -53,7 +53,7 @@ async def create_user(request: Request[Any, Any, Any]) -> Response[Any]:
     data = await request.form()
     username = str(data.get("username") or "").strip()
     display = str(data.get("display_name") or "").strip()
-    roles = tuple(r for r in data.getall("roles") if r in _roles(request))
+    roles = tuple(r for r in data.getall("roles", []) if r in _roles(request))
     form = {"username": username, "display_name": display, "roles": roles}
     if not username or not display or not roles:
         error = tr.gettext("Give a user name, a name and at least one role.")
@@ -103,7 +103,7 @@ def _back(user_id: int) -> Redirect:
 async def set_roles(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Response[Any]:
     store: Store = request.app.state.store
     data = await request.form()
-    roles = tuple(r for r in data.getall("roles") if r in _roles(request))
+    roles = tuple(r for r in data.getall("roles", []) if r in _roles(request))
     return await _act(request, user_id, store.accounts.set_roles, roles) or _back(user_id)
 
 
