@@ -12,7 +12,6 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,7 +112,10 @@ def test_minor_extraction_consent_signed_in_arabic_on_a_tablet(page: Any, tablet
     page.select_option("#consent-workflow", "dental.extraction_consent")
     page.click("#consents-panel form.consent-start button[type=submit]")
     page.wait_for_selector("#open-link")
-    page.select_option("select[name=teeth]", ["55"])
+    if page.locator("select[name=teeth]").count():
+        page.select_option("select[name=teeth]", ["55"])
+    else:  # the tooth chart widget: a checkbox per tooth
+        page.check("input[name=teeth][value='55']")
     page.check("input[name=extraction_type][value=simple]")
     for risk in ("pain_swelling", "bleeding", "infection", "dry_socket"):
         page.check(f"input[name=risks_discussed][value={risk}]")

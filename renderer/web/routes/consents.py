@@ -63,6 +63,10 @@ REFUSALS = {
 }
 
 
+#: refusals the signer puts right on the same page
+FIXABLE = frozenset({"text_changed", "signature_missing", "name_required", "relation_required", "language", "answers"})
+
+
 def refusal_message(request: Request[Any, Any, Any], refused: SigningRefused) -> str:
     """The refusal in the page's language (the engine's own words when it has no entry)."""
     text = REFUSALS.get(refused.code)
@@ -220,7 +224,7 @@ async def countersign_post(request: Request[Any, Any, Any], consent_id: FromPath
     try:
         await blocking(countersign, flow, actor(request), consent_id, post_)
     except SigningRefused as refused:
-        return await _consent_page(request, flow, case, status_code=409 if refused.code != "signature_missing" else 422,
+        return await _consent_page(request, flow, case, status_code=422 if refused.code in FIXABLE else 409,
                                    error=refusal_message(request, refused))
     return _to(consent_id)
 

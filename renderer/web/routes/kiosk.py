@@ -19,13 +19,21 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from engine.consent_signing import AnswersRefused, KioskStep, kiosk_actor, kiosk_step, sign_on_kiosk
+from engine.consent_signing import (
+    ANSWERING,
+    AnswersRefused,
+    KioskStep,
+    kiosk_actor,
+    kiosk_step,
+    sign_on_kiosk,
+)
 from engine.consents import KIOSK_ROLES
 from engine.store import NotFoundError
 from engine.store.signing import SigningRefused, check_copy
 from renderer.web.i18n import native_name, translations
 from renderer.web.permissions import SIGNING_TOKEN
 from renderer.web.routes.consents import (
+    FIXABLE,
     consent_flow,
     pdf_response,
     refusal_message,
@@ -39,7 +47,7 @@ OPT = SIGNING_TOKEN
 #: refusal code -> HTTP status of the refusal page
 STATUS = {"token_unknown": 404, "token_other_patient": 403, "withdrawn": 409, "already_signed": 409}
 #: refusals the signer can put right on the same page (the link stays valid)
-ON_PAGE = frozenset({"text_changed", "signature_missing", "name_required", "relation_required", "language", "role_not_expected"})
+ON_PAGE = FIXABLE | {"role_not_expected"}
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
@@ -84,13 +92,15 @@ def _sign_page(request: Request[Any, Any, Any], step: KioskStep, token: str, lan
     _speak(request, lang)
     tr = request.state.translations
     case = step.case
+    answering = step.role in ANSWERING
     before = [r for r in case.signed_roles() if r in KIOSK_ROLES and r not in step.link.roles]
     roles = before + list(step.link.roles)
     patient = case.patient
     shown = f"{patient.given_name_ar or ''} {patient.family_name_ar or ''}".strip() if lang == "ar" else ""
     response = page(
         request, "kiosk/sign.html", status_code=status_code, **signing_page_context(case, step.role, lang),
-        form=case.form, answering=step.role in ("patient", "guardian"), answers=answers or {}, errors=errors or {},
+        form=case.form, answering=answering, answers=(answers or {}) if answering else consent_flow(request).final_answers(case),
+        errors=errors or {},
         lang=lang, choices=_choices(step), action=f"/kiosk/{case.id}/{token}", error=error,
         patient_name=shown or f"{patient.given_name} {patient.family_name}", signer_name=name, relation=relation,
         step_text=tr.gettext("Step %(n)s of %(total)s") % {"n": roles.index(step.role) + 1, "total": len(roles)}
