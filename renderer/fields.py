@@ -8,6 +8,7 @@ tie label, input, help and errors together. Templates do no lookups of their own
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -26,6 +27,12 @@ BLANK_CODES = frozenset({"required", "min_rows"})
 RADIO_MAX = 5
 #: multiple choice: up to this many options are checkboxes, more a multi-select
 CHECKBOX_MAX = 12
+#: a definition's `appearance` that draws an item with another widget: (type, appearance) -> widget
+APPEARANCE_WIDGETS: dict[tuple[str, str], str] = {("grid", "tooth_chart"): "tooth_chart"}
+#: the compact control of a grid cell per widget (forms/_cells.html); other widgets draw in
+#: full with a hidden label
+CELL_KINDS: dict[str, str] = {"number": "number", "text": "text", "boolean": "boolean", "choice": "choice", "choices": "choices"}
+_CELL_PATH = re.compile(r"^(.+)\[([^\]]+)\]\.[^.\[\]]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +74,32 @@ class FieldView:
 
     @property
     def widget(self) -> str:
-        return TYPES[self.item.type].widget
+        return APPEARANCE_WIDGETS.get((self.item.type, self.item.appearance), TYPES[self.item.type].widget)
+
+    # a grid cell: no label of its own, named by its row and column headers (widgets/_grid_table.html)
+    @property
+    def cell_kind(self) -> str:
+        return "output" if self.readonly else CELL_KINDS.get(self.widget, "widget")
+
+    @property
+    def labelled_by(self) -> str:
+        grid, key = _grid_and_key(self.path)
+        return f"hr-{dom_id(grid)}-{dom_id(key)} hc-{dom_id(grid)}-{self.item.id}"
+
+    @property
+    def cell_described_by(self) -> str:
+        grid = _grid_and_key(self.path)[0]
+        return f"err-{self.dom}" + (f" hn-{dom_id(grid)}-{self.item.id}" if self.item.help.values else "")
+
+    @property
+    def can_require(self) -> bool:
+        """Whether a required marker can ever show (grid cells draw its slot only then)."""
+        return self.item.required or self.item.required_when is not None
+
+    @property
+    def keeps_hidden_value(self) -> bool:
+        """A hidden input whose value stays (``when_hidden: keep``) still posts it."""
+        return self.item.when_hidden == "keep" and self.item.is_input
 
     @property
     def label(self) -> Label:
@@ -170,6 +202,18 @@ class FieldView:
         return f"{text} {unit_label(self.item.unit)}".strip() if text and self.item.unit else text
 
 
+def _grid_and_key(path: str) -> tuple[str, str]:
+    match = _CELL_PATH.fullmatch(path)
+    if match is None:
+        raise ValueError(f"{path!r} is not a cell of a grid")
+    return match.group(1), match.group(2)
+
+
+def never_shown(item: Item) -> bool:
+    """A helper column hidden for good (``visible_when: "false"``): no header, no cells."""
+    return item.visible_when is not None and isinstance(item.visible_when.tree, ast.Constant) and item.visible_when.tree.value is False
+
+
 def _parents(form: Form, item: Item) -> Iterator[str]:
     parent = item.parent
     while parent is not None:
@@ -228,6 +272,14 @@ class FormView:
     def cells(self, item: Item) -> list[Item]:
         """The columns of a grid (answer items through plain groups)."""
         return cells(item)
+
+    def columns(self, item: Item) -> list[Item]:
+        """The columns a grid shows (hidden helper columns left out)."""
+        return [c for c in cells(item) if not never_shown(c)]
+
+    @staticmethod
+    def dom(text: str) -> str:
+        return dom_id(text)
 
     def rows(self, item: Item) -> list[str]:
         """Row keys of a repeating group (indices) or grid (row codes), as in paths."""

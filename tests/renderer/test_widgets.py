@@ -54,7 +54,11 @@ def test_inputs_are_labelled_and_described(client: Client) -> None:
     for control in soup.select("#answers-form input.input, #answers-form textarea, #answers-form select[name]:not([name$='.unit'])"):
         ident = control.get("id")
         assert ident, control
-        assert soup.find("label", attrs={"for": ident}) is not None, ident
+        if control.has_attr("aria-labelledby"):  # a grid cell: named by its row and column headers
+            headers = [soup.find(id=ref) for ref in control["aria-labelledby"].split()]
+            assert len(headers) == 2 and all(h is not None and h.name == "th" for h in headers), ident
+        else:
+            assert soup.find("label", attrs={"for": ident}) is not None, ident
         assert "err-" in control.get("aria-describedby", ""), ident
     name = soup.find(id="f-name")
     assert name["aria-required"] == "true" and name["aria-describedby"] == "help-name err-name"
@@ -83,9 +87,12 @@ def test_widget_specifics(client: Client) -> None:
     assert soup.find("fieldset", id="f-address").find(id="f-street") is not None
     assert soup.find(id="item-meds").find("button", attrs={"name": "_add_row", "value": "meds"}) is not None
     grid = soup.find(id="item-teeth").find("table")
-    assert [th.get_text(strip=True) for th in grid.find("thead").find_all("th")] == ["Depth", "Bleeding"]
-    assert grid.find(id="f-teeth-11-depth")["name"] == "teeth[11].depth"
-    assert "Upper right central" in soup.find("label", attrs={"for": "f-teeth-11-depth"}).get_text()
+    assert [th.get_text(" ", strip=True) for th in grid.find("thead").find_all("th")] == ["Depth 0–12", "Bleeding"]
+    depth = grid.find(id="f-teeth-11-depth")
+    assert depth["name"] == "teeth[11].depth"
+    assert [soup.find(id=ref).get_text() for ref in depth["aria-labelledby"].split()] == ["Upper right central", "Depth 0–12"]
+    assert not grid.find("label") and not grid.find(class_="hint")  # one header per row and column, no per-cell label
+    assert [o["value"] for o in grid.find(id="f-teeth-11-bleeding").find_all("option")] == ["", "true", "false"]
     assert "Answer what you know." in soup.find(id="item-intro").get_text()
 
 
