@@ -101,15 +101,18 @@ def _row_container(form: Form, item: Item) -> Item | None:
     return None
 
 
-def _cells(item: Item) -> list[Item]:
+def cells(item: Item) -> list[Item]:
     """Items holding values inside a repeating group or grid (through plain groups)."""
     found: list[Item] = []
     for child in item.children:
         if child.type == "group":
-            found.extend(_cells(child))
+            found.extend(cells(child))
         elif TYPES[child.type].coerce is not None or child.calculate is not None:
             found.append(child)
     return found
+
+
+_cells = cells
 
 
 def _env_value(value: Any, item: Item) -> Any:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.evaluation import cells
 from engine.model import Form, Item
 from engine.types import TYPES
 
@@ -55,17 +56,6 @@ class FormData:
 def is_input(item: Item) -> bool:
     """True when the item takes an answer from the person (not calculated, not display)."""
     return TYPES[item.type].coerce is not None and item.calculate is None
-
-
-def cells(item: Item) -> list[Item]:
-    """The answer-holding items of a row container, through plain groups."""
-    found: list[Item] = []
-    for child in item.children:
-        if child.type == "group":
-            found.extend(cells(child))
-        elif TYPES[child.type].coerce is not None or child.calculate is not None:
-            found.append(child)
-    return found
 
 
 def leaves(items: Iterable[Item]) -> Iterable[Item]:
