@@ -116,6 +116,13 @@ class Signing(Service):
             tx.audit("read", "consent", consent_id, patient_id=row.patient_id)
             return instance_record(row)
 
+    def consent_of(self, actor: Actor, document_id: int) -> int | None:
+        """The consent whose document ``document_id`` is, if any (consents sign only
+        through their signing flow, never as an ordinary document)."""
+        with self._tx(actor) as tx:
+            return tx.session.scalars(select(ConsentInstance.id).where(
+                ConsentInstance.clinic_id == actor.clinic_id, ConsentInstance.document_id == document_id)).first()
+
     def for_patient(self, actor: Actor, patient_id: int) -> list[ConsentInstanceRecord]:
         with self._tx(actor) as tx:
             tx.require_patient(patient_id)

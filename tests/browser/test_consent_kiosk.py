@@ -157,8 +157,9 @@ def test_minor_extraction_consent_signed_in_arabic_on_a_tablet(page: Any, tablet
     tablet.click(".kiosk-submit")
     tablet.wait_for_selector(".kiosk-thanks")
     shot(tablet, "consent-07-kiosk-thanks")
-    tablet.goto(link)
+    tablet.goto(f"{link}?lang=en")
     assert "already been used" in tablet.inner_text(".kiosk-refused")
+    shot(tablet, "consent-07b-link-used")
 
     # the clinician countersigns on their own screen
     page.goto(consent_page)

@@ -25,6 +25,7 @@ from engine.consent_signing import (
     shown_sha256,
     sign_on_kiosk,
 )
+from engine.consent_status import summaries
 from engine.consents import canonical, layout, shown_text, text_sha256
 from engine.packs import load
 from engine.store import Actor, Database, PatientRecord, Store, upgrade
@@ -210,3 +211,26 @@ def test_withdrawal_is_a_new_record_and_needs_a_reason(world: tuple[ConsentFlow,
         details = conn.execute(select(AuditEvent.detail).where(AuditEvent.action == "consent")).scalars()
         steps = [d.get("step") or d["event"] for d in details]
     assert steps == ["started", "link_opened", "signed", "signed", "given", "completed", "refused", "withdrawn", "withdrawn"], steps
+
+
+def test_status_signed_expired_replaced_and_history(world: tuple[ConsentFlow, Actor, Clock]) -> None:
+    flow, actor, clock = world
+    patient = _patient(flow, actor, "1980-01-15")
+    first = _started(flow, actor, patient)
+    token, _ = flow.open_link(actor, flow.load(actor, first), minutes=10)
+    sign_on_kiosk(flow, token, first, _post(flow, first, actor, "patient", "en"), "10.0.0.5", 10)
+    [awaiting] = summaries(flow, actor, patient.id)
+    assert awaiting.status == "awaiting" and [h.step for h in awaiting.history] == ["started", "link_opened", "signed"]
+    countersign(flow, actor, first, _post(flow, first, actor, "clinician", "en"))
+    [signed] = summaries(flow, actor, patient.id)
+    assert signed.status == "signed" and signed.active and signed.given is not None
+    clock.now += dt.timedelta(days=200)
+    [expired] = summaries(flow, actor, patient.id)
+    assert expired.status == "expired" and not expired.active
+    second = flow.start(actor, patient.id, "dental.extraction_consent", answers=flow.load(actor, first).answers)
+    assert flow.load(actor, second).answers["teeth"] == ["55"]
+    token, _ = flow.open_link(actor, flow.load(actor, second), minutes=10)
+    sign_on_kiosk(flow, token, second, _post(flow, second, actor, "patient", "en"), None, 10)
+    countersign(flow, actor, second, _post(flow, second, actor, "clinician", "en"))
+    newest, older = summaries(flow, actor, patient.id)
+    assert (newest.id, newest.status) == (second, "signed") and (older.status, older.replaced_by) == ("replaced", second)

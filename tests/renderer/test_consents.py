@@ -326,3 +326,14 @@ def test_clinician_part_is_required_before_a_link(clinician: TestClient[Litestar
     page = soup(response.text)
     assert page.select_one("#signing-link") is None and page.select_one("#consent-error") is not None
     assert re.search(r"required", page.select_one("#item-extraction_type").get_text())
+
+
+def test_a_consent_document_is_signed_only_through_its_flow(clinician: TestClient[Litestar], consent_store: Store) -> None:
+    consent_id, _ = start(clinician, ADULT)
+    with consent_store.db.engine.connect() as conn:
+        document_id = conn.execute(select(ConsentInstance.document_id).where(ConsentInstance.id == consent_id)).scalar_one()
+    opened = clinician.get(f"/documents/{document_id}", follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"/consents/{consent_id}"
+    signed = clinician.post(f"/documents/{document_id}", data={"_action": "sign", "_version": "2"}, follow_redirects=False)
+    assert signed.status_code == 409
+    assert soup(clinician.get(f"/consents/{consent_id}").text).select_one("[data-status]")["data-status"] == "awaiting"

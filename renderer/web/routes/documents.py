@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
@@ -60,6 +60,9 @@ async def _load(request: Request[Any, Any, Any], document_id: int) -> tuple[Docu
         patient = await blocking(store.patients.get, who, view.document.patient_id)
     except NotFoundError as exc:
         raise NotFoundException(str(exc)) from exc
+    consent = await blocking(store.signing.consent_of, who, document_id) if view.document.status == "draft" else None
+    if consent is not None:  # a consent is filled and signed through its signing flow only
+        raise ClientException(f"document {document_id} is a consent: open /consents/{consent}", status_code=409)
     return view, patient, pinned_form(request.app.state.catalog, view.definition)
 
 
@@ -128,6 +131,9 @@ def _use_previous(sub: Submission, offers: dict[str, Offer]) -> tuple[str, ...]:
 
 @get("/documents/{document_id:int}", name="document", opt=READ)
 async def show(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
+    consent = await blocking(request.app.state.store.signing.consent_of, actor(request), document_id)
+    if consent is not None:
+        return Redirect(f"/consents/{consent}", status_code=HTTP_303_SEE_OTHER)
     doc, patient, form = await _load(request, document_id)
     ev = evaluate(form, doc.document.answers, context_for(patient, doc.document.effective_at), request.state.locale)
     if doc.document.status == "draft":
