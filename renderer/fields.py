@@ -13,13 +13,16 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.evaluator import Evaluation, ItemError
 from engine.model import Form, Item, Option, Text
 from engine.types import TYPES
 from renderer.answers import cells
 from renderer.text import Label, dom_id, label, show, unit_label
+
+if TYPE_CHECKING:
+    from renderer.tooth_chart import ToothChart
 
 #: errors that only say "you have not answered yet": hidden on untouched fields until submit
 BLANK_CODES = frozenset({"required", "min_rows"})
@@ -214,6 +217,11 @@ def never_shown(item: Item) -> bool:
     return item.visible_when is not None and isinstance(item.visible_when.tree, ast.Constant) and item.visible_when.tree.value is False
 
 
+def shown_columns(grid: Item) -> list[Item]:
+    """The columns a grid shows: its cells less the helper columns hidden for good."""
+    return [c for c in cells(grid) if not never_shown(c)]
+
+
 def _parents(form: Form, item: Item) -> Iterator[str]:
     parent = item.parent
     while parent is not None:
@@ -275,11 +283,17 @@ class FormView:
 
     def columns(self, item: Item) -> list[Item]:
         """The columns a grid shows (hidden helper columns left out)."""
-        return [c for c in cells(item) if not never_shown(c)]
+        return shown_columns(item)
 
     @staticmethod
     def dom(text: str) -> str:
         return dom_id(text)
+
+    def tooth_chart(self, grid: FieldView) -> ToothChart | None:
+        """The odontogram of a grid drawn with ``appearance: tooth_chart`` (None: a plain table)."""
+        from renderer.tooth_chart import tooth_chart
+
+        return tooth_chart(self, grid)
 
     def rows(self, item: Item) -> list[str]:
         """Row keys of a repeating group (indices) or grid (row codes), as in paths."""
@@ -320,6 +334,11 @@ class FormView:
             else:
                 names += [f"{container.id}[{key}].{item.id}.upload" for key in self.rows(container)]
         return names
+
+    @property
+    def has_tooth_chart(self) -> bool:
+        """The page needs tooth-chart.js (one grid or more draws an odontogram)."""
+        return any(APPEARANCE_WIDGETS.get((i.type, i.appearance)) == "tooth_chart" for i in self.form.index.values())
 
     @property
     def has_errors(self) -> bool:

@@ -24,6 +24,7 @@ from renderer.answers import (
 )
 from renderer.fields import FormView
 from renderer.live import changed_item, live_parts
+from renderer.tooth_chart import charts_to_refresh
 from renderer.web.alerts import ACCEPT, ACK, Panel, ordered_rules
 from renderer.web.uploads import Keeper, file_refs, hash_only
 from renderer.web.views import page
@@ -99,8 +100,9 @@ def live_response(request: Request[Any, Any, Any], evaluation: Evaluation, sub: 
     view = FormView(evaluation, show_all_errors=sub.submitted, changed=hit[1] if hit else None)
     forced = forced + ((sub.action.container,) if sub.action else ())
     parts = live_parts(view, sub.changed, sub.shown, forced)
+    charts = charts_to_refresh(view, sub.changed, {p.field.item.id for p in parts if p.whole and not p.prefix})
     return page(
-        request, "forms/_live.html", view=view, parts=parts, summary=sub.submitted, live_url=live_url, panel=panel or Panel(),
+        request, "forms/_live.html", view=view, parts=parts, charts=charts, summary=sub.submitted, live_url=live_url, panel=panel or Panel(),
         autofocus_path=first_input_of_new_row(evaluation.form, evaluation, sub.action),
         focus_add=bool(sub.action and sub.action.remove is not None), **context,
     )

@@ -1,0 +1,161 @@
+"""The odontogram a grid draws with ``appearance: tooth_chart``: what each tooth shows.
+
+A grid whose rows are FDI two-digit tooth codes (ISO 3950: quadrant digit 1-4 permanent,
+5-8 primary, then the position from the midline) is laid out as a dentist reads a chart,
+facing the patient: upper right 18-11 | upper left 21-28 over lower right 48-41 | lower left
+31-38 (primary 55-51 | 61-65 over 85-81 | 71-75). Each tooth is a link to its row of the
+grid's table, which stays the form's only input (see widgets/tooth_chart.html).
+
+A tooth shows the value of the grid's *status column* (its first single-choice or yes/no
+column) as a colour family and a short mark, and the codes ticked in its *surfaces column*
+(its first multiple-choice column). Marks are a table keyed by the status code; a code not
+in it shows its first two letters, so a pack's own statuses still show as text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.model import Item, Text
+from engine.types import blank
+from renderer.fields import FieldView, FormView, shown_columns
+from renderer.live import changed_item
+from renderer.text import Label, dom_id, label
+
+_FDI = re.compile(r"^([1-8])([1-8])$")
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What a tooth shows besides its colour: ``text`` (a letter or two) and ``family``
+    (the colour, ``.tooth--<family>`` in app.css)."""
+
+    text: str
+    family: str
+
+
+#: status code (an option's code, or a yes/no column's id when ticked) -> mark
+MARKS: dict[str, Mark] = {
+    "sound": Mark("✓", "sound"),
+    "caries": Mark("C", "decay"),
+    "fractured": Mark("Fx", "damage"),
+    "filled": Mark("F", "restored"),
+    "crown": Mark("Cr", "restored"),
+    "root_canal": Mark("RC", "endo"),
+    "pulp_treated": Mark("P", "endo"),
+    "implant": Mark("Im", "prosthetic"),
+    "bridge_pontic": Mark("Po", "prosthetic"),
+    "missing": Mark("X", "missing"),
+    "extracted_caries": Mark("X", "missing"),
+    "tooth_missing": Mark("X", "missing"),
+    "unerupted": Mark("U", "absent"),
+    "absent": Mark("–", "absent"),
+}
+NO_MARK = Mark("", "none")
+
+
+def mark_for(code: str) -> Mark:
+    return MARKS.get(code) or Mark(code[:2].capitalize(), "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Tooth:
+    code: str
+    label: Label
+    #: the id of its row in the table (the link target)
+    row_id: str
+    status: Label | None
+    mark: Mark
+    surfaces: tuple[str, ...]
+    #: some answer is recorded in its row
+    recorded: bool
+    #: its row shows an error
+    invalid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Arch:
+    """One jaw of one dentition, as (patient's right, patient's left) from the midline out."""
+
+    upper: bool
+    right: tuple[Tooth, ...]
+    left: tuple[Tooth, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ToothChart:
+    dom: str
+    arches: tuple[Arch, ...]
+    legend: tuple[tuple[Mark, Label], ...]
+
+
+def status_column(grid: Item) -> Item | None:
+    return next((c for c in shown_columns(grid) if c.type in ("single_choice", "boolean")), None)
+
+
+def surfaces_column(grid: Item) -> Item | None:
+    return next((c for c in shown_columns(grid) if c.type == "multiple_choice"), None)
+
+
+def tooth_chart(view: FormView, grid: FieldView) -> ToothChart | None:
+    """The chart of ``grid``, or None when its rows are not FDI tooth codes (a plain table then)."""
+    item = grid.item
+    codes = [str(r.code) for r in item.rows]
+    if not codes or not all(_FDI.match(c) for c in codes):
+        return None
+    status, surfaces = status_column(item), surfaces_column(item)
+    teeth = {str(r.code): _tooth(view, grid, str(r.code), r.label, status, surfaces) for r in item.rows}
+    arches: list[Arch] = []
+    for right_upper, left_upper, left_lower, right_lower in ((1, 2, 3, 4), (5, 6, 7, 8)):
+        for upper, right_q, left_q in ((True, right_upper, left_upper), (False, right_lower, left_lower)):
+            right = tuple(teeth[c] for c in sorted((c for c in codes if int(c[0]) == right_q), reverse=True))
+            left = tuple(teeth[c] for c in sorted(c for c in codes if int(c[0]) == left_q))
+            if right or left:
+                arches.append(Arch(upper, right, left))
+    return ToothChart(grid.dom, tuple(arches), _legend(view, status))
+
+
+def _tooth(view: FormView, grid: FieldView, code: str, row_label: Text, status: Item | None, surfaces: Item | None) -> Tooth:
+    prefix = f"{grid.path}[{code}]."
+    shown: Label | None = None
+    mark = NO_MARK
+    if status is not None:
+        cell = view.field(status, prefix + status.id)
+        if status.type == "boolean":
+            if cell.value is True:
+                shown, mark = label(status.label, view.locale), mark_for(status.id)
+        elif cell.value not in (None, ""):
+            option = status.option(str(cell.value))
+            shown = label(option.display, view.locale) if option else Label(str(cell.value))
+            mark = mark_for(str(cell.value))
+    ticked: tuple[str, ...] = ()
+    if surfaces is not None:
+        value = view.field(surfaces, prefix + surfaces.id).value
+        ticked = tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
+    raw = view.evaluation.raw.get(grid.path)
+    row = raw.get(code) if isinstance(raw, dict) else None
+    recorded = isinstance(row, dict) and any(not blank(v) for v in row.values())
+    invalid = any(path.startswith(prefix) and view.shown_errors(path) for path in view.evaluation.errors)
+    return Tooth(code, label(row_label, view.locale), f"row-{grid.dom}-{dom_id(code)}", shown, mark, ticked, recorded, invalid)
+
+
+def _legend(view: FormView, status: Item | None) -> tuple[tuple[Mark, Label], ...]:
+    if status is None:
+        return ()
+    if status.type == "boolean":
+        return ((mark_for(status.id), label(status.label, view.locale)),)
+    return tuple((mark_for(o.code), label(o.display, view.locale)) for o in status.options)
+
+
+def charts_to_refresh(view: FormView, changed: str | None, swapped: set[str]) -> list[FieldView]:
+    """The tooth-chart grids whose chart a live round-trip redraws: the one holding the changed
+    cell, unless the whole grid is swapped already (``swapped``: item ids swapped whole)."""
+    hit = changed_item(view.form, changed)
+    if hit is None or "[" not in hit[1]:
+        return []
+    grid_id = hit[1].split("[", 1)[0]
+    grid = view.form.index.get(grid_id)
+    if grid is None or grid.appearance != "tooth_chart" or grid.type != "grid" or grid_id in swapped:
+        return []
+    return [view.field(grid)]
