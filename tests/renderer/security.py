@@ -159,3 +159,21 @@ def build_world(folder: Path, settings: WebSettings, clock: Clock | None = None)
     yield world
     pdf.close()
     db.dispose()
+
+
+def _route_table() -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, opt) of every handler the app registers (Litestar's automatic OPTIONS
+    answers excepted: they carry no data), from an app built on an empty store."""
+    app = create_app(WebSettings(secret_key="routes", log_level="WARNING"), catalog=load([]).catalog,
+                     store=Store(Database.from_url("sqlite://")))
+    table = []
+    for route in app.routes:
+        for handler in route.route_handlers:
+            for method in sorted(getattr(handler, "http_methods", ())):
+                if method == "OPTIONS" and not handler.opt:
+                    continue
+                table.append((method, route.path, dict(handler.opt)))
+    return table
+
+
+ROUTE_TABLE = _route_table()

@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from engine.packs import load
-from engine.store import Database, Store
-from renderer.web.app import create_app
 from renderer.web.permissions import load_policy
 from renderer.web.settings import WebSettings
 from tests.renderer.security import (
@@ -35,6 +31,7 @@ from tests.renderer.security import (
     OTHER_CLINIC,
     PRINCIPALS,
     ROOT,
+    ROUTE_TABLE,
     World,
     build_world,
     location,
@@ -54,22 +51,6 @@ BODIES: dict[tuple[str, str], dict[str, str]] = {
 SIGN_IN_PATHS = ("/login?next=", "/account/password?next=")
 
 
-def _route_table() -> list[tuple[str, str, dict[str, Any]]]:
-    """(method, path, opt) of every handler the app registers (Litestar's automatic OPTIONS
-    answers excepted: they carry no data), from an app built on an empty store."""
-    app = create_app(WebSettings(secret_key="routes", log_level="WARNING"), catalog=load([]).catalog,
-                     store=Store(Database.from_url("sqlite://")))
-    table = []
-    for route in app.routes:
-        for handler in route.route_handlers:
-            for method in sorted(getattr(handler, "http_methods", ())):
-                if method == "OPTIONS" and not handler.opt:
-                    continue
-                table.append((method, route.path, dict(handler.opt)))
-    return table
-
-
-ROUTE_TABLE = _route_table()
 OPTS = {(method, path): opt for method, path, opt in ROUTE_TABLE}
 CASES = [(method, path, who) for method, path, _ in ROUTE_TABLE for who in PRINCIPALS]
 

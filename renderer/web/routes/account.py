@@ -60,7 +60,7 @@ async def change_password(request: Request[Any, Any, Any], data: Form) -> Respon
         elif "different" in message:
             error = tr.gettext("Choose a new password different from the current one.")
         else:
-            error = tr.gettext("The new password cannot be used: %(why)s", why=message)
+            error = tr.gettext("The new password cannot be used: %(why)s") % {"why": message}
         return _password_page(request, target, error, 422)
     if not ok:
         return _password_page(request, target, tr.gettext("The current password is not right."), 422)

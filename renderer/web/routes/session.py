@@ -58,8 +58,8 @@ async def login(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     if result.user is None:
         if result.locked_until is not None:
             error = tr.gettext("Too many failed sign-ins. Wait %(minutes)s minutes, then try again; "
-                               "ask an administrator if you forgot your password.",
-                               minutes=int(settings.login_lock_minutes))
+                               "ask an administrator if you forgot your password.") % {
+                                   "minutes": int(settings.login_lock_minutes)}
             return page(request, "login.html", status_code=429, next=target, error=error, notice=None, username=username)
         error = tr.gettext("The user name or password is not right. Check them and try again.")
         return page(request, "login.html", status_code=401, next=target, error=error, notice=None, username=username)
