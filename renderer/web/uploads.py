@@ -34,17 +34,23 @@ async def hash_only(content: bytes, media_type: str) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+#: declared types believed for files whose bytes we cannot recognise: formats a browser
+#: never runs (HTML, SVG, XML, scripts and anything else stay application/octet-stream)
+INERT_DECLARED = frozenset({"text/plain", "text/csv", "application/dicom"})
+
+
 def sniff(content: bytes, declared: str | None) -> str:
-    """The media type the bytes show; a declared type only for formats we cannot recognise."""
+    """The media type the bytes show; a declared type only for inert formats we cannot
+    recognise."""
     for prefix, media_type in MAGIC:
         if content.startswith(prefix):
             return media_type
     if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         return "image/webp"
     claimed = (declared or "").split(";")[0].strip().lower()
-    known = {media_type for _, media_type in MAGIC} | {"image/webp"}
-    # a file that claims a format we recognise but does not start like one is not that format
-    return "application/octet-stream" if not claimed or claimed in known else claimed
+    # a file that claims a format we recognise but does not start like one is not that
+    # format; one that claims an active format (text/html, image/svg+xml) is not trusted
+    return claimed if claimed in INERT_DECLARED else "application/octet-stream"
 
 
 async def file_refs(form: Form, pairs: Iterable[tuple[str, Any]], keep: Keeper = hash_only) -> dict[str, dict[str, Any]]:

@@ -458,6 +458,9 @@ def test_uploads_are_limited_in_size_and_typed_by_their_bytes(world: World, web:
     assert sniff(b"<html><script>alert(1)</script>", "image/png") == "application/octet-stream"
     assert sniff(b"%PDF-1.7 ...", "text/html") == "application/pdf"
     assert sniff(b"\x89PNG\r\n\x1a\n....", None) == "image/png"
+    for active in ("text/html", "image/svg+xml", "application/xhtml+xml", "text/javascript", "application/xml"):
+        assert sniff(b"<svg onload=alert(1)>", active) == "application/octet-stream", active
+    assert sniff(b"plain words", "text/plain; charset=utf-8") == "text/plain"
     prepare(web, world, "clinician")
     limit = world.app.state.settings.max_upload_kb
     big = b"0" * ((limit + 1100) * 1024)

@@ -33,6 +33,7 @@ from engine.store.signing import SigningRefused
 from engine.workflow_runtime import TransitionRefused
 from renderer.fields import FormView
 from renderer.web.auth import actor, current_user
+from renderer.web.downloads import content_disposition
 from renderer.web.formpost import read_submission
 from renderer.web.permissions import permission
 from renderer.web.routes.pdf import pdf_service
@@ -278,9 +279,9 @@ async def pdf_response(request: Request[Any, Any, Any], flow: ConsentFlow, who: 
         raise NotFoundException("this consent has no signed PDF yet")
     _, data = await blocking(flow.store.files.get, who, digest, patient_id=case.patient.id)
     await blocking(flow.store.record, who, "export", "consent", case.id, patient_id=case.patient.id, pdf_sha256=digest)
-    name = f"consent-{case.id}-{case.patient.mrn}.pdf".replace("/", "_")
+    name = f"consent-{case.id}-{case.patient.mrn}.pdf"
     return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store",
+        "Content-Disposition": content_disposition(name), "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff",
     })
 
