@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 #: the share of a table's width taken by its row labels: row numbers, or grid row names
 ROW_HEAD_PERCENT = {"repeating_group": 4.0, "grid": 28.0}
+#: a table with more columns than this is printed as several tables, each repeating the
+#: row labels (a periodontal chart has 24 columns: no page is wide enough for them at once)
+MAX_COLUMNS = {"repeating_group": 10, "grid": 8}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,21 @@ class Table:
         weights = self.weights or tuple(1.0 for _ in self.columns)
         total = sum(weights) or 1.0
         return (head, *(round((100 - head) * w / total, 2) for w in weights))
+
+    def parts(self) -> list[Table]:
+        """This table cut into tables of at most MAX_COLUMNS columns, of even width."""
+        limit = MAX_COLUMNS.get(self.item.type, 10)
+        count = len(self.columns)
+        if count <= limit:
+            return [self]
+        pieces = -(-count // limit)
+        size = -(-count // pieces)
+        return [
+            Table(self.item, self.columns[i:i + size],
+                  tuple(TableRow(r.key, r.label, r.cells[i:i + size]) for r in self.rows),
+                  self.omitted, self.weights[i:i + size])
+            for i in range(0, count, size)
+        ]
 
 
 # -- tables --------------------------------------------------------------------------

@@ -35,6 +35,16 @@ CHECKED, UNCHECKED = "☑", "☐"
 ImageSource = Callable[[Mapping[str, Any]], str | None]
 
 
+#: UCUM units that are words, printed in the document's language (others print as symbols)
+UNIT_WORDS: dict[str, str] = {"a": "years", "mo": "months", "wk": "weeks", "d": "days"}
+
+
+def unit_text(unit: str | None, locale: str) -> str:
+    """A unit as printed: a word in ``locale`` for time spans, else its symbol (``mmHg``)."""
+    word = UNIT_WORDS.get(unit or "")
+    return tr(locale, word) if word else unit_label(unit)
+
+
 def _no_images(ref: Mapping[str, Any]) -> str | None:
     return None
 
@@ -176,12 +186,11 @@ class DocumentView:
         if value is None or value == "":
             return Answer(calculated=calculated)
         if widget == "number":
-            text = f.number(value, item.decimals)
-            unit = unit_label(item.unit)
-            return Answer(f"{text} {unit}".strip(), "ltr", calculated=calculated, nowrap=True)
+            text = f"{f.number(value, item.decimals)} {unit_text(item.unit, locale)}".strip()
+            return Answer(text, text_direction(text), calculated=calculated, nowrap=True)
         if widget == "quantity" and isinstance(value, dict):
-            text = f.number(value.get("value"), item.decimals)
-            return Answer(f"{text} {unit_label(value.get('unit') or item.unit)}".strip(), "ltr", calculated=calculated, nowrap=True)
+            text = f"{f.number(value.get('value'), item.decimals)} {unit_text(value.get('unit') or item.unit, locale)}".strip()
+            return Answer(text, text_direction(text), calculated=calculated, nowrap=True)
         if widget == "date":
             return Answer(f.date(value), direction(locale), calculated=calculated)
         if widget == "datetime":

@@ -27,6 +27,16 @@ def lines(pdf: bytes) -> list[str]:
     return [line for line in text(pdf).splitlines() if line.strip()]
 
 
+_HARAKAT = re.compile("[\u064b-\u065f\u0670]")
+
+
+def words(value: str) -> set[str]:
+    """The words of ``value``, Arabic vowel marks and punctuation removed: pdftotext places a
+    mark such as shadda as a glyph of its own, and rebuilds a right-to-left line visually
+    (punctuation lands on the other side of its word)."""
+    return set(re.findall(r"\w+", _HARAKAT.sub("", value)))
+
+
 def squeeze(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 

@@ -49,6 +49,7 @@ def test_repeating_groups_and_grids_print_as_tables(rendered: Rendered) -> None:
 
 
 def test_a_draft_is_marked(pdfs: PdfService, demo: Demo, pdf_store: Store, all_packs: Catalog) -> None:
-    draft = record(pdf_store, demo.actor, all_packs, demo.patient, "core.vitals", {"systolic": 120, "diastolic": 80}, sign=False)
+    other = pdf_store.patients.create(demo.actor, mrn="D-1", given_name="Sami", family_name="Nasser", sex="male")
+    draft = record(pdf_store, demo.actor, all_packs, other, "core.vitals", {"systolic": 120, "diastolic": 80}, sign=False)
     text = readback.text(pdfs.document(demo.actor, draft.id, languages="both").data)
     assert "Draft: not signed" in text and "مسودة" in text and "Signed electronically" not in text
