@@ -14,6 +14,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "engine.commands",
     "engine.store.commands",
+    "engine.store.account_commands",
     "renderer.web.commands",
     "renderer.pdf.commands",
 )

@@ -225,6 +225,12 @@ class Accounts(Service):
             return UserRecord(user.id, user.username, user.display_name, user.active,
                               {k: tuple(sorted(v)) for k, v in roles.items()})
 
+    def user_by_name(self, username: str) -> UserRecord | None:
+        """The account called ``username`` (case-insensitive), for the operator's commands."""
+        with self.db.transaction() as session:
+            user_id = session.scalar(select(User.id).where(User.username == username.strip().lower()))
+        return None if user_id is None else self.user(user_id)
+
     def member(self, actor: Actor, user_id: int) -> Member:
         """One account of the actor's clinic (NotFoundError for accounts of other clinics)."""
         found = [m for m in self._members(actor, user_id) if m.id == user_id]
@@ -333,7 +339,7 @@ class Accounts(Service):
             raise CrossClinicError("user", user_id)
         if clinics - {tx.actor.clinic_id} and not allow_elsewhere:
             raise AccountError("this account also works in another clinic: the operator changes it "
-                               "(cliniform users ...)")
+                               "(cliniform users ... --clinic CODE)")
         return user
 
 

@@ -15,7 +15,6 @@ declares nothing is refused to everyone.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -35,12 +34,7 @@ from renderer.web.permissions import Policy
 from renderer.web.services import blocking
 from renderer.web.settings import WebSettings
 
-log = logging.getLogger("cliniform.web")
-
 COOKIE = "cliniform_session"
-#: (deprecated: declare opt=permission("...") instead) role sets of the first routes
-CLINICAL = ("admin", "clinician")
-FRONT_DESK = ("admin", "clinician", "reception")
 
 
 class PasswordChangeRequired(NotAuthorizedException):
@@ -184,10 +178,7 @@ async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRou
         if user is None:
             raise NotAuthorizedException("sign in first")
         needed = opt.get("permission")
-        if needed is None and opt.get("roles"):  # deprecated declaration
-            if not set(opt["roles"]) & set(user.roles):
-                await _deny(connection, user, "roles:" + ",".join(opt["roles"]))
-        elif needed is None or not user.can(needed):
+        if needed is None or not user.can(needed):  # a route that declares nothing is closed
             await _deny(connection, user, needed or "(route declares none)")
         if user.must_change_password and needed != "account.self":
             raise PasswordChangeRequired("choose your own password first")

@@ -152,3 +152,21 @@ def test_a_refused_route_is_audited(world: World, matrix_client: TestClient[Lite
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "denied").order_by(AuditEvent.seq.desc())).first()
     assert event is not None and event.entity_type == "route" and event.entity_id == "/audit"
     assert event.user_id == world.principals["reception"].user_id and (event.detail or {})["permission"] == "audit.report"
+
+
+def test_a_route_that_declares_nothing_is_closed_to_everyone(world: World, settings: WebSettings) -> None:
+    from litestar import get
+
+    from renderer.web.app import create_app
+
+    @get("/undeclared", sync_to_thread=False)
+    def undeclared() -> str:
+        return "should never be seen"
+
+    app = create_app(settings, catalog=world.app.state.catalog, store=world.store)
+    app.register(undeclared)
+    with TestClient(app, base_url="http://testserver.local") as client:
+        for who in PRINCIPALS:
+            prepare(client, world, who)
+            response = client.get("/undeclared", follow_redirects=False)
+            assert response.status_code == (303 if who == ANONYMOUS else 403), who
