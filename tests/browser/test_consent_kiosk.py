@@ -193,3 +193,35 @@ def test_minor_extraction_consent_signed_in_arabic_on_a_tablet(page: Any, tablet
     page.wait_for_selector("#consents-panel [data-status=signed]")
     page.click("#consents-panel .consent-details summary")
     shot(page, "consent-10-chart-history")
+
+
+def test_consent_and_kiosk_pages_pass_axe(browser: Any, consent_server: tuple[str, Store]) -> None:
+    """axe-core (pinned, from node_modules) on the consent page with its QR code and on the
+    kiosk pages in English and Arabic: no serious or critical violations."""
+    from tests.browser.test_accessibility import AXE, _violations
+
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (scripts/build-assets.sh)")
+    url, _ = consent_server
+    context = browser.new_context(viewport={"width": 1024, "height": 900}, locale="en-US", bypass_csp=True)
+    page = context.new_page()
+    try:
+        sign_in(page, url)
+        page.goto(f"{url}/patients/1/consents")
+        page.select_option("#consent-workflow", "core.general_consent")
+        page.click("form.consent-start button[type=submit]")
+        page.wait_for_selector("#open-link")
+        page.click("#open-link")
+        page.wait_for_selector(".qr svg")
+        problems = {"consent page": _violations(page)}
+        link = page.get_attribute("#signing-link", "href")
+        kiosk = browser.new_context(viewport={"width": 820, "height": 1180}, bypass_csp=True).new_page()
+        for name, target in (("language", link), ("sign en", f"{link}?lang=en"), ("sign ar", f"{link}?lang=ar"),
+                             ("refused", f"{url}/kiosk/1/not-a-token")):
+            kiosk.goto(str(target))
+            problems[name] = _violations(kiosk)
+        kiosk.context.close()
+    finally:
+        context.close()
+    found = {k: [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in found] for k, found in problems.items() if found}
+    assert not found, found
