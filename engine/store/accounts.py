@@ -45,7 +45,7 @@ class LoginPolicy:
     window_minutes: float = 15
     lock_minutes: float = 15
     #: an address is locked after this many failures (any names) in the window
-    max_failures_per_address: int = 30
+    max_failures_per_address: int = 50
 
 
 @dataclass(frozen=True, slots=True)

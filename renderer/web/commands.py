@@ -26,9 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     seed = subparsers.add_parser(
         "seed-demo",
-        help="create the demo clinic: users admin, clinician, reception and 20 patients",
+        help="create the demo clinic: one user per role and 20 patients",
         description="Create the demo clinic (code $CLINIFORM_CLINIC, default `demo`) in the database "
-        "($CLINIFORM_DATABASE_URL): users admin, clinician and reception with the passwords printed "
+        "($CLINIFORM_DATABASE_URL): users admin, clinician, nurse, reception and auditor with the passwords printed "
         "here and in README.md, 20 patients with Arabic and Latin names, and a few encounters and "
         "vital-sign documents. Does nothing when the clinic exists. Run `cliniform db upgrade` first.",
     )
@@ -61,7 +61,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "renderer.web.app:create_app", factory=True, host=host, port=port,
         workers=args.workers if not args.reload else None, reload=args.reload,
-        log_level=settings.log_level.lower(), access_log=False, proxy_headers=False,
+        log_level=settings.log_level.lower(), access_log=False,
+        # behind a TLS-terminating proxy: believe its X-Forwarded-For/-Proto (client address
+        # for the sign-in throttle and the audit trail; https for Secure cookies and HSTS)
+        proxy_headers=bool(settings.forwarded_allow_ips), forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
     return 0
 

@@ -59,6 +59,11 @@ class WebSettings:
     #: sign-in lockout: this many failures in `login_lock_minutes` lock the name that long
     login_max_failures: int = 5
     login_lock_minutes: float = 15.0
+    #: an address (a whole clinic behind NAT, perhaps) is locked after this many failures
+    login_max_failures_per_address: int = 50
+    #: the reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated IPs,
+    #: e.g. 127.0.0.1); empty: none, the peer address is the client
+    forwarded_allow_ips: str = ""
     #: a consent signing link (tablet or kiosk) works this long, once
     signing_link_minutes: float = 10.0
 
@@ -94,5 +99,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         break_glass_minutes=float(env.get("CLINIFORM_BREAK_GLASS_MINUTES", "60")),
         login_max_failures=int(env.get("CLINIFORM_LOGIN_MAX_FAILURES", "5")),
         login_lock_minutes=float(env.get("CLINIFORM_LOGIN_LOCK_MINUTES", "15")),
+        login_max_failures_per_address=int(env.get("CLINIFORM_LOGIN_MAX_FAILURES_PER_ADDRESS", "50")),
+        forwarded_allow_ips=env.get("CLINIFORM_FORWARDED_ALLOW_IPS", "").strip(),
         signing_link_minutes=float(env.get("CLINIFORM_SIGNING_LINK_MINUTES", "10")),
     )

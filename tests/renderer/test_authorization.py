@@ -170,3 +170,16 @@ def test_a_route_that_declares_nothing_is_closed_to_everyone(world: World, setti
             prepare(client, world, who)
             response = client.get("/undeclared", follow_redirects=False)
             assert response.status_code == (303 if who == ANONYMOUS else 403), who
+
+
+def test_the_matrix_in_docs_security_md_is_the_one_in_permissions_yaml() -> None:
+    policy = load_policy()
+    doc = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    header = "| permission | " + " | ".join(policy.roles) + " |"
+    assert header in doc, "docs/security.md: the matrix table's header differs from the roles of permissions.yaml"
+    rows = doc.split(header, 1)[1].split("\n\n", 1)[0].strip().splitlines()[1:]
+    table = {}
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        table[cells[0].strip("`")] = frozenset(r for r, c in zip(policy.roles, cells[1:], strict=True) if c == "yes")
+    assert table == dict(policy.permissions), "docs/security.md: update the permission table from permissions.yaml"

@@ -53,7 +53,8 @@ async def login(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         error = tr.gettext("The user name or password is not right. Check them and try again.")
         return page(request, "login.html", status_code=400, next=target, error=error, notice=None, username=username)
     policy = LoginPolicy(max_failures=settings.login_max_failures, window_minutes=settings.login_lock_minutes,
-                         lock_minutes=settings.login_lock_minutes)
+                         lock_minutes=settings.login_lock_minutes,
+                         max_failures_per_address=settings.login_max_failures_per_address)
     result = await blocking(store.accounts.sign_in, clinic.id, username, password, client_ip(request), policy)
     if result.user is None:
         if result.locked_until is not None:
