@@ -477,3 +477,11 @@ def test_downloads_name_files_safely() -> None:
     arabic = content_disposition("موافقة.pdf")
     assert arabic.startswith('attachment; filename="pdf"') or "filename*=UTF-8''" in arabic
     assert "%D9%85" in arabic
+
+
+def test_the_security_pages_speak_arabic(world: World, web: Client) -> None:
+    prepare(web, world, "nurse")
+    account = web.get("/account", params={"lang": "ar"}).text
+    assert "حسابي" in account and "تسجيل الخروج من كل الأجهزة" in account and "ابقَ مسجّلًا" in account
+    outside = world.store.patients.search(world.actor("clinician"), "Zainab Kurdi")[0]
+    assert "قائمة رعايتك" in web.get(f"/patients/{outside.id}/break-glass", params={"lang": "ar"}).text
