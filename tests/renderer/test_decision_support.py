@@ -214,3 +214,34 @@ def test_the_definition_preview_shows_cards_without_acknowledging(client: Client
     soup = _soup(client.post("/forms/core.vitals", data={"systolic": "190", "diastolic": "90", "_action": "check"}))
     card = soup.select_one("#alert-core-hypertensive_crisis .alert--critical")
     assert card is not None and card.find("button") is None and card.find("input") is None
+
+
+@pytest.fixture(scope="module")
+def all_packs_client(settings: Any, store: Store) -> Any:
+    """The app with every shipped pack (the cardiology pack has an info rule on the vitals)."""
+    from engine.packs import load
+    from renderer.web.app import create_app
+    from tests.renderer.conftest import ROOT, sign_in
+
+    result = load([ROOT / "form_definitions", ROOT / "specialties"])
+    assert result.ok
+    with TestClient(create_app(settings, catalog=result.catalog, store=store), base_url="http://testserver.local") as client:
+        sign_in(client)
+        yield client
+
+
+def test_info_cards_are_quiet_and_come_last(all_packs_client: Client, store: Store, allergic: PatientRecord) -> None:
+    client = all_packs_client
+    url = _new_document(client, allergic.id, "core.vitals")
+    vitals = {"systolic": "150", "diastolic": "85", "heart_rate": "128", "_version": _version(client, url)}
+    soup = _soup(client.post(url, data={**vitals, "_action": "save"}))
+    cards = soup.select("#form-alerts .alert")
+    assert [c["data-rule"] for c in cards] == ["core.tachycardia", "cardiology.bp_above_target"]
+    info = cards[1]
+    assert "alert--info" in info["class"] and info["role"] == "note"
+    assert info.find("details", class_="alert-more") is not None  # detail folded away
+    assert info.find("fieldset") is None and info.find("button", attrs={"name": "_accept"}) is not None
+    # an info card never blocks signing (nor does a warning)
+    version = soup.find("input", attrs={"name": "_version"})["value"]
+    signed = client.post(url, data={**vitals, "_version": version, "_action": "sign"}, follow_redirects=False)
+    assert signed.status_code == 303
