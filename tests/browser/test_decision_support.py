@@ -90,3 +90,17 @@ def test_penicillin_allergy_then_amoxicillin_is_blocked_until_overridden(page: A
     assert "Overridden" in log and "Tolerated this drug before" in log and "penicillins" in log
     assert "Signed" in page.inner_text(".history")
     shot(page, "decision-4-signed-with-override")
+
+    # the same check in Arabic, right to left
+    _start(page, server_url, "core.medications")
+    page.click(".lang-switch button[value=ar]")
+    page.wait_for_selector("html[dir=rtl]")
+    _add_row(page, "medications")
+    page.select_option("#f-medications-0-drug", "amoxicillin")
+    _settle(page)
+    page.wait_for_selector(CARD)
+    assert "تعارض مع الحساسية" in page.inner_text(CARD)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    shot(page, "decision-5-critical-card-arabic")
+    page.click(".lang-switch button[value=en]")
+    page.wait_for_selector("html[dir=ltr]")
