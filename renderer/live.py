@@ -63,11 +63,32 @@ def _container(form: Form, item: Item) -> Item | None:
     return None
 
 
-def _paths(form: Form, view: FormView, item: Item) -> Iterable[tuple[str, str]]:
-    """Every (path, row prefix) an item has: one at the top level, one per row inside rows."""
+def _changed_row(form: Form, hit: tuple[Item, str] | None, ids: set[str]) -> tuple[str, str, frozenset[str]] | None:
+    """For a changed cell: its container, its row prefix and the cells of that container
+    that change in that row only. A cell reads the cells of its own row (row-scoped names),
+    so a depth typed in one row of a 32-row chart changes that row's attachment level, not
+    all 32; a cell that also depends on something outside the row (a total) changes in
+    every row."""
+    if hit is None or "[" not in hit[1]:
+        return None
+    container = hit[1].partition("[")[0]
+    outside = {i for i in ids if (c := _container(form, form.index[i])) is None or c.id != container}
+    everywhere: set[str] = set()
+    for item_id in outside:
+        everywhere |= form.dependents.get(item_id, frozenset())
+    local = frozenset(i for i in ids if i not in outside and i not in everywhere)
+    return container, hit[1][: hit[1].index("]") + 2], local
+
+
+def _paths(form: Form, view: FormView, item: Item, row: tuple[str, str, frozenset[str]] | None = None) -> Iterable[tuple[str, str]]:
+    """Every (path, row prefix) an item has: one at the top level, one per row inside rows
+    (only the changed row's for a cell that changes in that row only, see _changed_row)."""
     container = _container(form, item)
     if container is None:
         yield item.id, ""
+        return
+    if row is not None and row[0] == container.id:
+        yield row[1] + item.id, row[1]
         return
     for key in view.rows(container):
         prefix = f"{container.id}[{key}]."
@@ -89,6 +110,7 @@ def live_parts(view: FormView, changed: str | None, shown: Iterable[str], forced
         ids.add(hit[0].id)
     for item_id in list(ids):
         ids |= form.dependents.get(item_id, frozenset())
+    row = _changed_row(form, hit, ids) if not forced else None
     parts: list[Part] = []
     for item_id in form.index:
         if item_id not in ids:
@@ -96,7 +118,7 @@ def live_parts(view: FormView, changed: str | None, shown: Iterable[str], forced
         item = form.index[item_id]
         container = _container(form, item)
         compact = container is not None and container.type == "grid"
-        for path, prefix in _paths(form, view, item):
+        for path, prefix in _paths(form, view, item, row if row and item_id in row[2] else None):
             field = view.field(item, path)
             if item_id in forced or field.visible != (path in shown):
                 parts.append(Part(field, True, prefix, compact))

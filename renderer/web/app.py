@@ -99,6 +99,7 @@ def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None =
         state=State({"settings": settings, "catalog": catalog, "store": store, "policy": policy,
                      "secret": secret_key(settings, PROJECT_ROOT / "var")}),
         request_max_body_size=(settings.max_upload_kb + 1024) * 1024,
+        multipart_form_part_limit=settings.max_form_fields,
         openapi_config=None,
         debug=settings.debug,
     )

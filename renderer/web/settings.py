@@ -36,6 +36,9 @@ class WebSettings:
     locale_dir: Path = PROJECT_ROOT / "locale"
     #: largest upload accepted at all; items may set a lower max_size_kb
     max_upload_kb: int = 10_240
+    #: most fields one form post may carry (a periodontal chart posts about 2,000: a control
+    #: and a visibility marker per cell); Litestar's default of 1,000 refuses large grids
+    max_form_fields: int = 10_000
     log_level: str = "INFO"
     store: StoreSettings = field(default_factory=StoreSettings)
     #: the clinic (tenant code) people sign in to
@@ -86,6 +89,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         pack_roots=tuple(Path(p) for p in packs.split(os.pathsep) if p) if packs else None,
         locale_dir=Path(env.get("CLINIFORM_LOCALE_DIR", str(PROJECT_ROOT / "locale"))),
         max_upload_kb=int(env.get("CLINIFORM_MAX_UPLOAD_KB", "10240")),
+        max_form_fields=int(env.get("CLINIFORM_MAX_FORM_FIELDS", "10000")),
         log_level=env.get("CLINIFORM_LOG_LEVEL", "INFO").upper(),
         store=load_store_settings(env),
         clinic=env.get("CLINIFORM_CLINIC", "demo").strip() or "demo",

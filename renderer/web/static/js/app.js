@@ -22,8 +22,12 @@
     }
   });
 
+  // Only the error lists in what was swapped: a periodontal chart has ~900 of them, and
+  // htmx settles every out-of-band fragment separately.
   function syncInvalid(root) {
-    var lists = (root || document).querySelectorAll(".errors[id^='err-']");
+    var scope = root && root.querySelectorAll ? root : document;
+    var lists = Array.prototype.slice.call(scope.querySelectorAll(".errors[id^='err-']"));
+    if (scope.matches && scope.matches(".errors[id^='err-']")) { lists.push(scope); }
     lists.forEach(function (list) {
       var id = list.id;
       var invalid = list.children.length > 0;
@@ -40,7 +44,7 @@
     if (el) { el.hidden = !show; }
   }
 
-  document.addEventListener("htmx:afterSettle", function () { syncInvalid(document); banner(false); });
+  document.addEventListener("htmx:afterSettle", function (event) { syncInvalid(event.target); banner(false); });
   document.addEventListener("htmx:sendError", function () { banner(true); });
   document.addEventListener("htmx:responseError", function () { banner(true); });
 
