@@ -24,8 +24,8 @@ from engine.store.models import ROLES, Membership, User
 from engine.store.records import Actor
 from engine.store.service import Service
 
-#: a request refreshes ``last_seen_at`` at most this often (fewer writes; the idle timeout
-#: is this much less exact)
+#: a request refreshes ``last_seen_at`` at most this often, or every tenth of the idle
+#: timeout when that is shorter (fewer writes; the idle timeout is this much less exact)
 TOUCH_SECONDS = 15
 
 
@@ -123,7 +123,7 @@ class Sessions(Service):
                 self._audit_end(session, row, reason, now)
                 return Resumed(None, reason)
             assert record is not None
-            if touch and (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:
+            if touch and (now - row.last_seen_at).total_seconds() >= min(TOUCH_SECONDS, row.idle_seconds / 10):
                 row.last_seen_at = now
                 record = self._record(session, row)
             return Resumed(record)

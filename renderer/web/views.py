@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "can": user.can if user else (lambda permission: False),
         "clinical": bool(user and user.can("clinical.read")),
         "csrf_token": csrf.token(request),
-        "session_seconds": int(user.seconds_left) if user else None,
+        "session_seconds": math.ceil(user.seconds_left) if user else None,
         "session_warning": settings.session_warning_seconds,
     }
 

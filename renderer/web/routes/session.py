@@ -3,6 +3,7 @@ session's heartbeat: how long it has left, and "stay signed in"."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -89,7 +90,7 @@ async def extend(request: Request[Any, Any, Any]) -> Response[Any]:
     """"Stay signed in": the request itself is the activity. app.js (asking for JSON) gets
     the new time left; a plain post goes back to the page."""
     user = current_user(request)
-    seconds = int(user.seconds_left) if user else 0
+    seconds = math.ceil(user.seconds_left) if user else 0
     if "application/json" in request.headers.get("accept", ""):
         return Response({"seconds_left": seconds})
     form = await request.form()
@@ -101,7 +102,7 @@ def status(request: Request[Any, Any, Any]) -> dict[str, int]:
     """How long the session has left; asking does not count as activity (app.js asks
     before it warns, since another tab may have kept the session alive)."""
     user = current_user(request)
-    return {"seconds_left": int(user.seconds_left) if user else 0}
+    return {"seconds_left": math.ceil(user.seconds_left) if user else 0}
 
 
 ROUTES = [login_form, login, logout, extend, status]
