@@ -194,6 +194,12 @@ class FieldView:
         return show(current) if isinstance(current, bool) else ""
 
     @property
+    def cell_value(self) -> str:
+        """A read-only grid cell's value: the number alone, its column header names the unit."""
+        value = self.value["value"] if isinstance(self.value, dict) and "value" in self.value else self.value
+        return "" if isinstance(value, bool) else show(value)
+
+    @property
     def display_value(self) -> str:
         """A calculated or read-only value as text (quantities with their unit)."""
         value = self.value

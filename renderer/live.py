@@ -1,7 +1,8 @@
 """Which fragments a live round-trip sends back after one answer changed.
 
-The browser posts the whole form plus the name of the input that changed (``_changed``) and
-the paths it currently shows (``_visible``). The server evaluates the answers with the one
+The browser posts the whole form plus the name of the input that changed (``_changed``, last;
+before it the inputs changed since the last answer arrived) and the paths it currently shows
+(``_visible``). The server evaluates the answers with the one
 evaluator and answers with out-of-band fragments for the changed item and every item that
 depends on it (`Form.dependents`):
 
@@ -63,54 +64,58 @@ def _container(form: Form, item: Item) -> Item | None:
     return None
 
 
-def _changed_row(form: Form, hit: tuple[Item, str] | None, ids: set[str]) -> tuple[str, str, frozenset[str]] | None:
-    """For a changed cell: its container, its row prefix and the cells of that container
-    that change in that row only. A cell reads the cells of its own row (row-scoped names),
-    so a depth typed in one row of a 32-row chart changes that row's attachment level, not
-    all 32; a cell that also depends on something outside the row (a total) changes in
-    every row."""
-    if hit is None or "[" not in hit[1]:
+def _changed_rows(form: Form, hits: list[tuple[Item, str]], ids: set[str]) -> tuple[str, tuple[str, ...], frozenset[str]] | None:
+    """For inputs changed in rows of one container: the container, the changed rows' prefixes
+    and the cells of that container that change in those rows only. A cell reads the cells
+    of its own row (row-scoped names), so a depth typed in one row of a 32-row chart changes
+    that row's attachment level, not all 32; a cell that also depends on something outside
+    the row (a total, a top-level answer) changes in every row."""
+    containers = {h[1].partition("[")[0] for h in hits if "[" in h[1]}
+    if len(containers) != 1:
         return None
-    container = hit[1].partition("[")[0]
+    container = containers.pop()
     outside = {i for i in ids if (c := _container(form, form.index[i])) is None or c.id != container}
     everywhere: set[str] = set()
     for item_id in outside:
         everywhere |= form.dependents.get(item_id, frozenset())
     local = frozenset(i for i in ids if i not in outside and i not in everywhere)
-    return container, hit[1][: hit[1].index("]") + 2], local
+    prefixes = tuple(dict.fromkeys(h[1][: h[1].index("]") + 2] for h in hits if "[" in h[1]))
+    return container, prefixes, local
 
 
-def _paths(form: Form, view: FormView, item: Item, row: tuple[str, str, frozenset[str]] | None = None) -> Iterable[tuple[str, str]]:
+def _paths(form: Form, view: FormView, item: Item, rows: tuple[str, tuple[str, ...], frozenset[str]] | None = None) -> Iterable[tuple[str, str]]:
     """Every (path, row prefix) an item has: one at the top level, one per row inside rows
-    (only the changed row's for a cell that changes in that row only, see _changed_row)."""
+    (only the changed rows' for a cell that changes in those rows only, see _changed_rows)."""
     container = _container(form, item)
     if container is None:
         yield item.id, ""
         return
-    if row is not None and row[0] == container.id:
-        yield row[1] + item.id, row[1]
+    if rows is not None and rows[0] == container.id:
+        for prefix in rows[1]:
+            yield prefix + item.id, prefix
         return
     for key in view.rows(container):
         prefix = f"{container.id}[{key}]."
         yield prefix + item.id, prefix
 
 
-def live_parts(view: FormView, changed: str | None, shown: Iterable[str], forced: Iterable[str] = ()) -> list[Part]:
+def live_parts(view: FormView, changed: str | None, shown: Iterable[str], forced: Iterable[str] = (),
+               earlier: Iterable[str] = ()) -> list[Part]:
     """The fragments to send after ``changed`` (a posted field name) changed.
 
     ``shown`` are the paths the page showed when it posted; ``forced`` names items to swap
-    whole whatever they show (a repeating group after a row was added or removed).
+    whole whatever they show (a repeating group after a row was added or removed);
+    ``earlier`` names inputs changed before ``changed`` whose round-trip never answered
+    (the browser replaced it with this one), so their dependents are sent too.
     """
     form = view.form
     shown = set(shown)
     forced = set(forced)
-    hit = changed_item(form, changed)
-    ids: set[str] = set(forced)
-    if hit is not None:
-        ids.add(hit[0].id)
+    hits = [h for h in (changed_item(form, name) for name in (*earlier, changed)) if h is not None]
+    ids: set[str] = set(forced) | {h[0].id for h in hits}
     for item_id in list(ids):
         ids |= form.dependents.get(item_id, frozenset())
-    row = _changed_row(form, hit, ids) if not forced else None
+    rows = _changed_rows(form, hits, ids) if not forced else None
     parts: list[Part] = []
     for item_id in form.index:
         if item_id not in ids:
@@ -118,7 +123,7 @@ def live_parts(view: FormView, changed: str | None, shown: Iterable[str], forced
         item = form.index[item_id]
         container = _container(form, item)
         compact = container is not None and container.type == "grid"
-        for path, prefix in _paths(form, view, item, row if row and item_id in row[2] else None):
+        for path, prefix in _paths(form, view, item, rows if rows and item_id in rows[2] else None):
             field = view.field(item, path)
             if item_id in forced or field.visible != (path in shown):
                 parts.append(Part(field, True, prefix, compact))

@@ -15,6 +15,7 @@ in it shows its first two letters, so a pack's own statuses still show as text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.model import Item, Text
@@ -148,14 +149,15 @@ def _legend(view: FormView, status: Item | None) -> tuple[tuple[Mark, Label], ..
     return tuple((mark_for(o.code), label(o.display, view.locale)) for o in status.options)
 
 
-def charts_to_refresh(view: FormView, changed: str | None, swapped: set[str]) -> list[FieldView]:
-    """The tooth-chart grids whose chart a live round-trip redraws: the one holding the changed
+def charts_to_refresh(view: FormView, changed: Iterable[str], swapped: set[str]) -> list[FieldView]:
+    """The tooth-chart grids whose chart a live round-trip redraws: those holding a changed
     cell, unless the whole grid is swapped already (``swapped``: item ids swapped whole)."""
-    hit = changed_item(view.form, changed)
-    if hit is None or "[" not in hit[1]:
-        return []
-    grid_id = hit[1].split("[", 1)[0]
-    grid = view.form.index.get(grid_id)
-    if grid is None or grid.appearance != "tooth_chart" or grid.type != "grid" or grid_id in swapped:
-        return []
-    return [view.field(grid)]
+    grids: dict[str, FieldView] = {}
+    for name in changed:
+        hit = changed_item(view.form, name)
+        if hit is None or "[" not in hit[1]:
+            continue
+        grid = view.form.index.get(hit[1].partition("[")[0])
+        if grid is not None and grid.type == "grid" and grid.appearance == "tooth_chart" and grid.id not in swapped:
+            grids.setdefault(grid.id, view.field(grid))
+    return list(grids.values())

@@ -39,6 +39,8 @@ class Submission:
     action: RowAction | None = None
     #: the posted field that changed (live round-trips)
     changed: str | None = None
+    #: fields changed before it whose round-trip the browser replaced (never answered)
+    earlier: tuple[str, ...] = ()
     #: the person has tried to submit once: show every error from now on
     submitted: bool = False
     shown: list[str] = field(default_factory=list)
@@ -61,7 +63,7 @@ async def read_submission(request: Request[Any, Any, Any], form: Form, *, keep: 
     if action is not None:
         raw = apply_row_action(form, raw, action)
     return Submission(
-        data=data, raw=raw, action=action, changed=data.get("_changed") or None,
+        data=data, raw=raw, action=action, changed=data.get("_changed") or None, earlier=tuple(data.getall("_changed")[:-1]),
         submitted="_submitted" in data, shown=data.getall("_visible"),
     )
 
@@ -83,9 +85,10 @@ def affected_rule_ids(catalog: Catalog, form: Form, sub: Submission, forced: tup
     """The rules a live post has to run again: those reading the changed answer (or a row
     added or removed, or a value put in), plus a card being acknowledged."""
     changed = set(forced)
-    hit = changed_item(form, sub.changed)
-    if hit is not None:
-        changed.add(hit[0].id)
+    for name in (*sub.earlier, sub.changed):
+        hit = changed_item(form, name)
+        if hit is not None:
+            changed.add(hit[0].id)
     if sub.action is not None:
         changed.add(sub.action.container)
     ids = {r.id for r in form_affected_rules(ordered_rules(catalog, form.id), form, changed)} if changed else set()
@@ -99,8 +102,8 @@ def live_response(request: Request[Any, Any, Any], evaluation: Evaluation, sub: 
     hit = changed_item(evaluation.form, sub.changed)
     view = FormView(evaluation, show_all_errors=sub.submitted, changed=hit[1] if hit else None)
     forced = forced + ((sub.action.container,) if sub.action else ())
-    parts = live_parts(view, sub.changed, sub.shown, forced)
-    charts = charts_to_refresh(view, sub.changed, {p.field.item.id for p in parts if p.whole and not p.prefix})
+    parts = live_parts(view, sub.changed, sub.shown, forced, sub.earlier)
+    charts = charts_to_refresh(view, [*sub.earlier, sub.changed or ""], {p.field.item.id for p in parts if p.whole and not p.prefix})
     return page(
         request, "forms/_live.html", view=view, parts=parts, charts=charts, summary=sub.submitted, live_url=live_url, panel=panel or Panel(),
         autofocus_path=first_input_of_new_row(evaluation.form, evaluation, sub.action),

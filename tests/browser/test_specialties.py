@@ -201,3 +201,151 @@ def test_exam_chart_works_without_javascript(nojs_page: Any, specialty_url: str)
     assert page.url.endswith("#row-teeth_primary-55")
     shot(page, "specialty-05-exam-no-javascript")
 
+
+
+def _perio_values(i: int, j: int) -> tuple[int, int, bool]:
+    """Depth, recession and bleeding at site ``j`` of the ``i``-th tooth probed."""
+    return 2 + (i + j) % 3, 1 if SITES[j] == "b" else 0, (i + j) % 4 == 0
+
+
+def test_perio_chart_upper_right_quadrant(page: Any, specialty_url: str) -> None:
+    sign_in(page, specialty_url)
+    _start(page, specialty_url, PERIO, "dental.perio_chart")
+    assert page.locator("#item-perio .odontogram .tooth").count() == 32
+
+    # 18 is missing: its sites disappear, the chart marks it
+    page.click(_tooth("perio", "18"))
+    assert _focused(page) == "f-perio-18-tooth_missing"
+    page.select_option("#f-perio-18-tooth_missing", "true")
+    _settle(page)
+    assert page.locator("#f-perio-18-depth_mb").count() == 0
+    assert page.locator(_tooth("perio", "18")).locator(".tooth-mark").inner_text() == "X"
+
+    # 17 to 11 probed at six sites each: depth, recession, bleeding; CAL is calculated per site
+    probed = QUADRANT_1[1:]
+    for i, code in enumerate(probed):
+        page.click(_tooth("perio", code))
+        page.select_option(f"#f-perio-{code}-tooth_missing", "false")
+        for j, site in enumerate(SITES):  # as fast as Playwright types: one round-trip per tooth
+            depth, recession, bleeding = _perio_values(i, j)
+            page.fill(f"#f-perio-{code}-depth_{site}", str(depth))
+            page.fill(f"#f-perio-{code}-rec_{site}", str(recession))
+            if bleeding:
+                page.select_option(f"#f-perio-{code}-bop_{site}", "true")
+        _settle(page)
+        # every site's CAL came back, not only the last input's (earlier inputs are named too)
+        for j, site in enumerate(SITES):
+            depth, recession, _ = _perio_values(i, j)
+            assert page.inner_text(f"#f-perio-{code}-cal_{site}") == str(depth + recession), (code, site)
+        assert "tooth--recorded" in (page.get_attribute(_tooth("perio", code), "class") or "")
+        if i == 2:
+            shot(page, "specialty-06-perio-row-open")
+
+    # the summary, live: sites probed, bleeding %, means and maxima
+    values = [_perio_values(i, j) for i in range(len(probed)) for j in range(len(SITES))]
+    bleeding = sum(b for _, _, b in values)
+    assert page.inner_text("#f-sites_probed") == str(len(values))
+    assert page.inner_text("#f-bleeding_sites") == str(bleeding)
+    assert page.inner_text("#f-bop_percent") == f"{round(100 * bleeding / len(values), 1)} %"
+    assert page.inner_text("#f-max_cal") == f"{max(d + r for d, r, _ in values)} mm"
+    page.click("#item-perio .tooth-chart-all")
+    shot(page, "specialty-07-perio-quadrant")
+
+    # the draft keeps it all: reloaded, every calculated cell is there without JavaScript's help
+    page.wait_for_timeout(1700)  # autosave
+    page.reload()
+    page.wait_for_selector("#item-perio .odontogram")
+    for i, code in enumerate(probed):
+        depth, recession, _ = _perio_values(i, 0)
+        assert page.inner_text(f"#f-perio-{code}-cal_mb") == str(depth + recession)
+    assert page.inner_text("#f-bleeding_sites") == str(bleeding)
+
+
+def test_ecg_with_a_long_qtc_shows_the_critical_card_live(page: Any, specialty_url: str) -> None:
+    sign_in(page, specialty_url)
+    document_url = _start(page, specialty_url, ECG, "cardiology.ecg")
+    card = "#alert-cardiology-qtc_prolonged .alert--critical"
+    page.fill("#f-heart_rate", "100")  # RR 0.6 s
+    page.fill("#f-qt_interval", "400")  # Bazett 400 / sqrt(0.6) = 516 ms; Fridericia 474 ms
+    _settle(page)
+    page.wait_for_selector(card)
+    assert page.url == document_url  # no page load: the card came with the live round-trip
+    assert page.inner_text("#f-qtc_bazett").startswith("516")
+    assert "QTc 516 ms (Bazett), 474 ms (Fridericia)" in page.inner_text(card)
+    shot(page, "specialty-08-ecg-qtc-critical")
+
+    # back under 500 ms, the card goes
+    page.fill("#f-qt_interval", "360")
+    _settle(page)
+    assert page.locator(card).count() == 0
+
+
+def test_prosthetic_valve_from_cardiology_shows_prophylaxis_on_the_dental_exam(page: Any, specialty_url: str) -> None:
+    sign_in(page, specialty_url)
+    card = "#alert-dental-endocarditis_prophylaxis .alert"
+
+    # a dental exam before anything is recorded: no card
+    _start(page, specialty_url, VALVE, "dental.exam")
+    assert page.locator(card).count() == 0
+
+    # the cardiac history, signed: a mechanical mitral valve (ICD-10 Z95.2)
+    _start(page, specialty_url, VALVE, "cardiology.history")
+    page.fill("#f-referral_reason", "Valve follow-up")
+    page.check("input[name=presenting_symptoms][value=none]")
+    page.check("input[name=cardiac_history][value='Z95.2']")
+    _settle(page)
+    page.check("input[name=valve_positions][value=mitral]")
+    page.check("input[name=valve_type][value=mechanical]")
+    page.check("input[name=risk_factors][value=none]")
+    page.fill("#f-impression", "Stable; INR clinic.")
+    _settle(page)
+    page.click(".form-actions button[value=sign]")
+    page.wait_for_selector(".history")
+    assert "Signed" in page.inner_text(".history")
+
+    # a new dental exam for the same patient: the prophylaxis card, from the chart's problems
+    _start(page, specialty_url, VALVE, "dental.exam")
+    page.wait_for_selector(card)
+    assert "antibiotic prophylaxis" in page.inner_text(card)
+    shot(page, "specialty-09-dental-exam-prophylaxis")
+
+    page.context.add_cookies([{"name": "cliniform_lang", "value": "ar", "url": specialty_url}])
+    page.reload()
+    assert "الوقاية بالمضاد الحيوي" in page.inner_text(card)
+    shot(page, "specialty-10-dental-exam-prophylaxis-arabic")
+
+
+@pytest.fixture()
+def axe_page(browser: Any) -> Iterator[Any]:
+    """A context that lets axe be injected as a script tag (the app's CSP allows no inline
+    script; only this tool's context bypasses it, as in test_accessibility.py)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_charts_have_no_serious_accessibility_violations(axe_page: Any, specialty_url: str, lang: str) -> None:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (scripts/build-assets.sh)")
+    page = axe_page
+    sign_in(page, specialty_url)
+    page.context.add_cookies([{"name": "cliniform_lang", "value": lang, "url": specialty_url}])
+    problems: dict[str, list[str]] = {}
+    for form_id in ("dental.perio_chart", "dental.exam"):
+        _start(page, specialty_url, PERIO, form_id)
+        if form_id == "dental.exam":
+            page.check("input[name=dentition][value=mixed]")
+            _settle(page)
+            page.click(_tooth("teeth_permanent", "26"))
+            page.select_option("#f-teeth_permanent-26-status", "caries")
+            _settle(page)
+        else:
+            page.click(_tooth("perio", "16"))
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        found = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        if found:
+            problems[form_id] = [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in found]
+        shot(page, f"specialty-axe-{lang}-{form_id}")
+    assert not problems, problems

@@ -1,6 +1,6 @@
 // Cliniform's only own script: glue between the page and htmx. It holds no rules, scores or
 // visibility logic (the server's evaluator does all of that); it only
-//  * tells the live endpoint which input changed (`_changed`),
+//  * tells the live endpoint which inputs changed (`_changed`),
 //  * keeps aria-invalid in step with the error lists the server swapped in,
 //  * shows a banner when the server cannot be reached, and hides it again,
 //  * sends the page's CSRF token with every htmx request (X-CSRF-Token),
@@ -12,13 +12,33 @@
     return document.querySelector("meta[name='" + name + "']");
   }
 
+  // Inputs changed since the last live answer arrived. A request the next keystroke replaced
+  // (hx-sync) was never answered, so the next one names those inputs too, before its own
+  // (`_changed` repeated; the last is the one that triggered it).
+  var pending = [];
+  var sent = [];
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target && target.name && target.form && pending.indexOf(target.name) < 0) { pending.push(target.name); }
+  }, true);
+
   document.addEventListener("htmx:configRequest", function (event) {
     var token = meta("csrf-token");
     if (token) { event.detail.headers["X-CSRF-Token"] = token.content; }
     var trigger = event.detail.triggeringEvent;
     var target = trigger && trigger.target;
     if (target && target.name && target.form) {
-      event.detail.parameters["_changed"] = target.name;
+      if (event.detail.elt === target.form) {
+        sent = pending.filter(function (name) { return name !== target.name; }).concat([target.name]);
+        event.detail.parameters["_changed"] = sent;
+      } else {
+        event.detail.parameters["_changed"] = target.name;
+      }
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful && event.detail.elt && event.detail.elt.tagName === "FORM") {
+      pending = pending.filter(function (name) { return sent.indexOf(name) < 0; });
     }
   });
 
