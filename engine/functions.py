@@ -393,6 +393,19 @@ def value_of(values: Any, system: Any, code: Any) -> Any:
     return None
 
 
+def repeated_classes(records: Any) -> list[str]:
+    """The classes that more than one record belongs to (e.g. two anticoagulants)."""
+    if records is None:
+        return []
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for record in records if isinstance(records, _SEQUENCES) else [records]:
+        classes = _classes([record])
+        repeated |= classes & seen
+        seen |= classes
+    return sorted(repeated)
+
+
 # -- grids -----------------------------------------------------------------------------------
 
 
@@ -456,6 +469,7 @@ LIBRARY: dict[str, Function] = {f.name: f for f in (
     _f("has_class", has_class, "records, class", (2, 2), "whether any record belongs to the class (from value sets)", "has_class(medications, 'anticoagulants')"),
     _f("shared_classes", shared_classes, "records_a, records_b...", (2, None), "the classes records_a shares with any of the other lists", "count(shared_classes(allergies, order, medications)) > 0"),
     _f("value_of", value_of, "records, system, code", (3, 3), "the value of the record with that code (the latest observation of a code)", "value_of(observations, 'http://loinc.org', '8480-6') >= 180"),
+    _f("repeated_classes", repeated_classes, "records", (1, 1), "the classes more than one record belongs to", "count(repeated_classes(medications)) > 0"),
     _f("cell", cell, "grid, row_code, column_id", (3, 3), "one cell of a grid answer", "cell(perio, '16', 'depth') > 4"),
     _f("column", column, "grid, column_id", (2, 2), "a grid column's values over the rows", "max(column(perio, 'depth'))"),
 )}  # fmt: skip
