@@ -186,7 +186,8 @@ class DocumentView:
         if value is None or value == "":
             return Answer(calculated=calculated)
         if widget == "number":
-            text = f"{f.number(value, item.decimals)} {unit_text(item.unit, locale)}".strip()
+            shown = f.integer(value) if item.type == "integer" else f.number(value, item.decimals)
+            text = f"{shown} {unit_text(item.unit, locale)}".strip()
             return Answer(text, text_direction(text), calculated=calculated, nowrap=True)
         if widget == "quantity" and isinstance(value, dict):
             text = f"{f.number(value.get('value'), item.decimals)} {unit_text(value.get('unit') or item.unit, locale)}".strip()

@@ -101,8 +101,10 @@ class Formatter:
         return self._digits(format_decimal(value, pattern, locale=self.locale, numbering_system=self.digits))
 
     def integer(self, value: Any) -> str:
-        """A plain count or identifier-like number, without group separators."""
-        return self.number(value, 0) if isinstance(value, int | float) and abs(value) < 10_000 else str(value)
+        """A whole number as people write a count or a year: no group separators (2016, not 2,016)."""
+        if value is None or isinstance(value, bool):
+            return ""
+        return self._digits(format_decimal(value, "0", locale=self.locale, numbering_system=self.digits))
 
     def date(self, value: Any) -> str:
         value = _parse(value)
