@@ -68,8 +68,8 @@ def test_a_cell_change_affects_the_rules_reading_its_group(catalog: Catalog) -> 
     form = catalog.form("core.medications")
     assert form is not None
     rules = rules_for_form(catalog, "core.medications")
-    assert {r.id for r in form_affected_rules(rules, form, ["drug"])} == {"core.drug_allergy_conflict", "core.teratogen_in_pregnancy"}
-    assert {r.id for r in form_affected_rules(rules, form, ["medications"])} == {"core.drug_allergy_conflict", "core.teratogen_in_pregnancy"}
+    assert {r.id for r in form_affected_rules(rules, form, ["drug"])} == {"core.drug_allergy_conflict", "core.duplicate_therapy", "core.teratogen_in_pregnancy"}
+    assert {r.id for r in form_affected_rules(rules, form, ["medications"])} == {"core.drug_allergy_conflict", "core.duplicate_therapy", "core.teratogen_in_pregnancy"}
     vitals = catalog.form("core.vitals")
     assert vitals is not None
     assert form_affected_rules(rules_for_form(catalog, "core.vitals"), vitals, ["pain_score"]) == []

@@ -85,7 +85,7 @@ def test_the_conflict_appears_live_when_a_drug_row_is_added(client: Client, stor
     reasons = [i["value"] for i in slot.find_all("input", attrs={"name": f"_override.{RULE}"})]
     assert reasons == ["tolerated-before", "allergy-disproved", "benefit-outweighs", "_other"]
     # only the rules reading the medication list ran again; vitals rules were never sent
-    assert {el["id"] for el in soup.select(".alert-slot")} == {SLOT, "alert-core-teratogen_in_pregnancy"}
+    assert {el["id"] for el in soup.select(".alert-slot")} == {SLOT, "alert-core-duplicate_therapy", "alert-core-teratogen_in_pregnancy"}
     # the same card in Arabic, summary and controls
     arabic = _soup(client.post(f"{url}/live?lang=ar", data={**_drug("amoxicillin"), "_changed": "medications[0].drug"}, headers=HX))
     slot_ar = arabic.find(id=SLOT)
