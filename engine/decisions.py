@@ -140,8 +140,9 @@ def inputs_hash(rule: Rule, env: Mapping[str, Any]) -> str:
     return hashlib.sha256(f"{rule.key.id}@{rule.key.version}\n{payload}".encode()).hexdigest()
 
 
-def card_for(rule: Rule, env: Mapping[str, Any], locale: str) -> Card | None:
-    """The rule's card when it fires, else None."""
+def card_for(rule: Rule, env: Mapping[str, Any], locale: str, classifier: Classifier | None = None) -> Card | None:
+    """The rule's card when it fires, else None. With ``classifier``, a class code in the
+    summary reads as the class's name in ``locale``."""
     if not fires(rule, env):
         return None
     digest = inputs_hash(rule, env)
@@ -150,7 +151,7 @@ def card_for(rule: Rule, env: Mapping[str, Any], locale: str) -> Card | None:
         rule_id=rule.key.id,
         rule_version=rule.key.version,
         severity=rule.severity,
-        summary=render_summary(rule, env, locale),
+        summary=render_summary(rule, env, locale, (lambda code: classifier.label(code, locale)) if classifier else None),
         detail=rule.detail.get(locale) if rule.detail.values else "",
         source_label=rule.source_label.get(locale) if rule.source_label.values else "",
         source_url=rule.source_url,
@@ -160,9 +161,9 @@ def card_for(rule: Rule, env: Mapping[str, Any], locale: str) -> Card | None:
     )
 
 
-def run_rules(rules: Iterable[Rule], env: Mapping[str, Any], locale: str) -> list[Card]:
+def run_rules(rules: Iterable[Rule], env: Mapping[str, Any], locale: str, classifier: Classifier | None = None) -> list[Card]:
     """Cards of every firing rule, most severe first."""
-    cards = [c for r in rules if (c := card_for(r, env, locale)) is not None]
+    cards = [c for r in rules if (c := card_for(r, env, locale, classifier)) is not None]
     return sorted(cards, key=lambda c: (SEVERITY_ORDER[c.severity], c.rule_id))
 
 
@@ -185,12 +186,14 @@ def _latest_rules(catalog: Catalog) -> list[Rule]:
 
 def form_cards(catalog: Catalog, evaluation: Evaluation, chart: ChartContext, locale: str = "en") -> list[Card]:
     """Cards for a form being filled: the rules that apply to it, on its current answers."""
-    return run_rules(rules_for_form(catalog, evaluation.form.id), form_env(evaluation, chart, Classifier(catalog.valuesets())), locale)
+    classifier = Classifier(catalog.valuesets())
+    return run_rules(rules_for_form(catalog, evaluation.form.id), form_env(evaluation, chart, classifier), locale, classifier)
 
 
 def event_cards(catalog: Catalog, event: str, chart: ChartContext, locale: str = "en") -> list[Card]:
     """Cards for a chart event: patient-view or order-select."""
-    return run_rules(rules_for_event(catalog, event), chart_env(chart, Classifier(catalog.valuesets())), locale)
+    classifier = Classifier(catalog.valuesets())
+    return run_rules(rules_for_event(catalog, event), chart_env(chart, classifier), locale, classifier)
 
 
 def affected_rules(rules: Iterable[Rule], changed: Iterable[str], dependents: Mapping[str, frozenset[str]]) -> list[Rule]:

@@ -8,7 +8,7 @@ parsed at compile time like every other expression.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -98,8 +98,9 @@ def fires(rule: Rule, env: Mapping[str, Any]) -> bool:
         return False
 
 
-def render_summary(rule: Rule, env: Mapping[str, Any], locale: str) -> str:
-    """The summary in ``locale`` with its placeholders filled (missing values shown as -)."""
+def render_summary(rule: Rule, env: Mapping[str, Any], locale: str, label: Callable[[str], str | None] | None = None) -> str:
+    """The summary in ``locale`` with its placeholders filled (missing values shown as -).
+    ``label`` names a code in the reader's language (a drug class code -> "البنسلينات")."""
     template = rule.summary.get(locale)
 
     def fill(match: re.Match[str]) -> str:
@@ -116,10 +117,14 @@ def render_summary(rule: Rule, env: Mapping[str, Any], locale: str) -> str:
         if value is None:
             return "-"
         if isinstance(value, list | tuple):
-            return ", ".join(_shown(v) for v in value)
+            return ("، " if locale == "ar" else ", ").join(_shown(v) for v in value)
         if isinstance(value, bool):
             return "yes" if value else "no"
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        if isinstance(value, float):
+            return f"{value:g}"
+        if label is not None and isinstance(value, str):
+            return label(value) or value
+        return str(value)
 
     return _PLACEHOLDER.sub(fill, template).replace("{{", "{").replace("}}", "}")
 

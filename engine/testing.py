@@ -137,7 +137,7 @@ def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form], classifier:
     if fired != test.expect_fires:
         problems.append(f"expected {'fires' if test.expect_fires else 'does_not_fire'}, rule {'fired' if fired else 'did not fire'}")
     if fired and test.summary is not None:
-        summary = render_summary(rule, env, "en")
+        summary = render_summary(rule, env, "en", (lambda code: classifier.label(code, "en")) if classifier else None)
         if summary != test.summary:
             problems.append(f"summary: expected {test.summary!r}, got {summary!r}")
     return Outcome(f"{rule.id}@{rule.key.version}", test.name, not problems, "; ".join(problems), test.location, "RULE003")

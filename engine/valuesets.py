@@ -42,8 +42,10 @@ class Classifier:
 
     def __init__(self, valuesets: Iterable[ValueSet]) -> None:
         self._by_code: dict[tuple[str, str], set[str]] = {}
+        self._displays: dict[str, Any] = {}
         for valueset in valuesets:
             for concept_class in valueset.classes:
+                self._displays.setdefault(concept_class.code, concept_class.display)
                 for member in concept_class.members:
                     self._by_code.setdefault((member.system, member.code.lower()), set()).add(concept_class.code)
                     self._by_code.setdefault(("", member.code.lower()), set()).add(concept_class.code)
@@ -53,6 +55,12 @@ class Classifier:
             return []
         found = self._by_code.get((system or "", str(code).lower())) or self._by_code.get(("", str(code).lower())) or set()
         return sorted(found)
+
+    def label(self, code: str, locale: str) -> str | None:
+        """A class's display in ``locale`` (a summary shows "Penicillins", "البنسلينات"), or
+        None when ``code`` names no class."""
+        display = self._displays.get(code)
+        return display.get(locale) if display is not None else None
 
     def annotate(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """The record with `classes` added (merged with any it already has)."""

@@ -109,11 +109,12 @@ def ordered_rules(catalog: Catalog, form_id: str) -> list[Rule]:
 
 
 def build_panel(rules: Iterable[Rule], env: dict[str, Any], locale: str, log: Sequence[AlertRecord] = (),
-                data: FormData | None = None, *, actions: bool = True, partial: bool = False) -> Panel:
+                data: FormData | None = None, *, actions: bool = True, partial: bool = False,
+                classifier: Classifier | None = None) -> Panel:
     """Run ``rules`` on ``env`` and place each card in its slot, acknowledged or not."""
     slots = []
     for rule in rules:
-        card = card_for(rule, env, locale)
+        card = card_for(rule, env, locale, classifier)
         chosen = data.get(OVERRIDE + rule.id) if data is not None else ""
         text = data.get(OVERRIDE_TEXT + rule.id) if data is not None else ""
         slots.append(Slot(rule, card, _acknowledgement(log, card), chosen, text))
@@ -144,8 +145,9 @@ def preview_panel(catalog: Catalog, evaluation: Evaluation, chart: ChartContext 
     """Cards for a form that is not a document (the definition preview): nothing is logged."""
     rules = _select(ordered_rules(catalog, evaluation.form.id), only)
     chart = chart or ChartContext(patient=dict(evaluation.context.patient))
-    env = form_env(evaluation, chart, Classifier(catalog.valuesets()))
-    return build_panel(rules, env, evaluation.locale, actions=False, partial=only is not None)
+    classifier = Classifier(catalog.valuesets())
+    env = form_env(evaluation, chart, classifier)
+    return build_panel(rules, env, evaluation.locale, actions=False, partial=only is not None, classifier=classifier)
 
 
 def _select(rules: list[Rule], only: Iterable[str] | None) -> list[Rule]:
@@ -176,9 +178,10 @@ class DocumentAlerts:
         known = dict(evaluation.context.patient)
         chart = (chart_context(self.store, self.catalog, self.actor, self.document.patient_id, evaluation.locale, known)
                  if any(reads_chart(r) for r in rules) else ChartContext(patient=known))
-        env = form_env(evaluation, chart, Classifier(self.catalog.valuesets()))
+        classifier = Classifier(self.catalog.valuesets())
+        env = form_env(evaluation, chart, classifier)
         log = self.store.alerts.for_document(self.actor, self.document.id)
-        panel = build_panel(rules, env, evaluation.locale, log, data, partial=only is not None)
+        panel = build_panel(rules, env, evaluation.locale, log, data, partial=only is not None, classifier=classifier)
         for slot in panel.slots:
             if slot.open and slot.card is not None and not _shown(log, slot.card):
                 self._log(slot, "shown")

@@ -14,6 +14,7 @@ from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -103,7 +104,8 @@ def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None =
         openapi_config=None,
         debug=settings.debug,
     )
-    problems = check_routes(policy, ((route.path, handler.opt) for route in app.routes for handler in route.route_handlers))
+    problems = check_routes(policy, ((route.path, handler.opt) for route in app.routes
+                                     for handler in (route.route_handlers if isinstance(route, HTTPRoute) else [route.route_handler])))
     if problems:
         raise PermissionsError("\n".join(problems))
     return app

@@ -104,7 +104,7 @@ def test_lists_map_coded_cells_to_records_and_leave_inactive_rows_out(store: Sto
     assert meds is not None
     cards = form_cards(catalog, evaluate(meds, {"medications": [{"drug": "amoxicillin"}]}), chart)
     assert [c.rule_id for c in cards] == ["core.drug_allergy_conflict"]
-    assert "penicillins" in cards[0].summary
+    assert "Penicillins" in cards[0].summary
 
 
 def test_a_dental_rule_sees_a_valve_recorded_in_cardiology(store: Store, actor: Actor, catalog: Catalog,
