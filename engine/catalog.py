@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from engine.compiler import STANDALONE, PackContext
 from engine.diagnostics import Diagnostic, make
@@ -10,12 +11,19 @@ from engine.model import Definition, DefinitionKey, Form, PackManifest, Rule, Va
 from engine.reader import SourceDocument
 from engine.versions import parse_version
 
+if TYPE_CHECKING:
+    from engine.valuesets import Classifier
+
 
 class Catalog:
     """All compiled definitions of the loaded packs. Built once, then only read."""
 
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, str, str], Definition] = {}
+        # the latest version of each (kind, id), kept as definitions are added: the web app
+        # looks a form's rules up on every live round-trip
+        self._latest: dict[tuple[str, str], Definition] = {}
+        self._classifier: Classifier | None = None
         self._by_hash: dict[str, Definition] = {}
         self.packs: dict[str, PackManifest] = {}
         self.contexts: dict[str, PackContext] = {}
@@ -35,6 +43,10 @@ class Catalog:
         if existing is not None:
             return [make("DEF003", f"{key.kind} '{key.id}' version {key.version} is defined twice (also in {existing.path})", doc.locate("/version"), pointer="/version", hint="raise the version of the newer definition")]
         self._by_key[(key.kind, key.id, key.version)] = definition
+        self._classifier = None
+        current = self._latest.get((key.kind, key.id))
+        if current is None or _order(definition) > _order(current):
+            self._latest[(key.kind, key.id)] = definition
         self._by_hash[key.content_hash] = definition
         return []
 
@@ -42,8 +54,15 @@ class Catalog:
         """A definition by id, at ``version`` or the latest version."""
         if version is not None:
             return self._by_key.get((kind, def_id, version))
-        candidates = [d for (k, i, _), d in self._by_key.items() if k == kind and i == def_id]
-        return max(candidates, key=lambda d: parse_version(d.key.version) or (0, 0, 0), default=None)
+        return self._latest.get((kind, def_id))
+
+    def classifier(self) -> Classifier:
+        """The drug-class (value set) classifier of the latest value sets, built once."""
+        if self._classifier is None:
+            from engine.valuesets import Classifier
+
+            self._classifier = Classifier(self.valuesets())
+        return self._classifier
 
     def by_hash(self, content_hash: str) -> Definition | None:
         return self._by_hash.get(content_hash)
@@ -75,3 +94,7 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+
+def _order(definition: Definition) -> tuple[int, ...]:
+    return parse_version(definition.key.version) or (0, 0, 0)

@@ -186,13 +186,13 @@ def _latest_rules(catalog: Catalog) -> list[Rule]:
 
 def form_cards(catalog: Catalog, evaluation: Evaluation, chart: ChartContext, locale: str = "en") -> list[Card]:
     """Cards for a form being filled: the rules that apply to it, on its current answers."""
-    classifier = Classifier(catalog.valuesets())
+    classifier = catalog.classifier()
     return run_rules(rules_for_form(catalog, evaluation.form.id), form_env(evaluation, chart, classifier), locale, classifier)
 
 
 def event_cards(catalog: Catalog, event: str, chart: ChartContext, locale: str = "en") -> list[Card]:
     """Cards for a chart event: patient-view or order-select."""
-    classifier = Classifier(catalog.valuesets())
+    classifier = catalog.classifier()
     return run_rules(rules_for_event(catalog, event), chart_env(chart, classifier), locale, classifier)
 
 

@@ -146,7 +146,7 @@ def run_rule_test(rule: Rule, index: int, forms: Mapping[str, Form], classifier:
 def run_tests(result: LoadResult, packs: set[str] | None = None) -> list[Outcome]:
     """Every definition test of the loaded packs (or of the named packs)."""
     forms = {f.id: f for f in result.catalog.latest_forms()}
-    classifier = Classifier(result.catalog.valuesets())
+    classifier = result.catalog.classifier()
     outcomes: list[Outcome] = []
 
     def wanted(def_id: str) -> bool:

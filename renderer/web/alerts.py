@@ -145,7 +145,7 @@ def preview_panel(catalog: Catalog, evaluation: Evaluation, chart: ChartContext 
     """Cards for a form that is not a document (the definition preview): nothing is logged."""
     rules = _select(ordered_rules(catalog, evaluation.form.id), only)
     chart = chart or ChartContext(patient=dict(evaluation.context.patient))
-    classifier = Classifier(catalog.valuesets())
+    classifier = catalog.classifier()
     env = form_env(evaluation, chart, classifier)
     return build_panel(rules, env, evaluation.locale, actions=False, partial=only is not None, classifier=classifier)
 
@@ -178,7 +178,7 @@ class DocumentAlerts:
         known = dict(evaluation.context.patient)
         chart = (chart_context(self.store, self.catalog, self.actor, self.document.patient_id, evaluation.locale, known)
                  if any(reads_chart(r) for r in rules) else ChartContext(patient=known))
-        classifier = Classifier(self.catalog.valuesets())
+        classifier = self.catalog.classifier()
         env = form_env(evaluation, chart, classifier)
         log = self.store.alerts.for_document(self.actor, self.document.id)
         panel = build_panel(rules, env, evaluation.locale, log, data, partial=only is not None, classifier=classifier)

@@ -59,7 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["CLINIFORM_HOST"], os.environ["CLINIFORM_PORT"] = host, str(port)
     print(f"Cliniform: {len(catalog.latest_forms())} forms loaded; serving on http://{host}:{port}", flush=True)
     uvicorn.run(
-        "renderer.web.app:create_app", factory=True, host=host, port=port,
+        "renderer.web.app:serve_app", factory=True, host=host, port=port,
         workers=args.workers if not args.reload else None, reload=args.reload,
         log_level=settings.log_level.lower(), access_log=False,
         # behind a TLS-terminating proxy: believe its X-Forwarded-For/-Proto (client address
