@@ -35,6 +35,7 @@ APPEARANCE_WIDGETS: dict[tuple[str, str], str] = {("grid", "tooth_chart"): "toot
 #: the compact control of a grid cell per widget (forms/_cells.html); other widgets draw in
 #: full with a hidden label
 CELL_KINDS: dict[str, str] = {"number": "number", "text": "text", "boolean": "boolean", "choice": "choice", "choices": "choices"}
+_ROW_CELL = re.compile(r"([a-z][a-z0-9_]*)\[([^\]]+)\]\.([a-z][a-z0-9_]*)")
 _CELL_PATH = re.compile(r"^(.+)\[([^\]]+)\]\.[^.\[\]]+$")
 
 
@@ -252,7 +253,9 @@ class FormView:
         return label(self.form.title, self.locale)
 
     def _lookup(self, mapping: Mapping[str, Any], path: str) -> Any:
-        match = re.fullmatch(r"([a-z][a-z0-9_]*)\[([^\]]+)\]\.([a-z][a-z0-9_]*)", path)
+        if "[" not in path:  # a top-level item: most of a form
+            return mapping.get(path)
+        match = _ROW_CELL.fullmatch(path)
         if match is None:
             return mapping.get(path)
         container, key, cell = match.groups()

@@ -23,10 +23,13 @@ def unit_label(unit: str | None) -> str:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_SAFE = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def dom_id(path: str) -> str:
     """An HTML id fragment for an answer path: ``meds[0].dose`` -> ``meds-0-dose``."""
+    if _SAFE.fullmatch(path):  # a plain item id
+        return path
     path = path.replace("[", "-").replace("].", "-").replace("]", "").replace(".", "-")
     return _UNSAFE.sub(lambda m: f"_{ord(m.group()):x}", path)
 

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.store import audit
@@ -27,6 +27,18 @@ from engine.store.service import Service
 #: a request refreshes ``last_seen_at`` at most this often, or every tenth of the idle
 #: timeout when that is shorter (fewer writes; the idle timeout is this much less exact)
 TOUCH_SECONDS = 15
+#: a live session with its user and roles, in one read (built once: the statement is reused
+#: as is, so SQLAlchemy neither compiles it nor adapts its columns again per request)
+_RESUME = (
+    select(UserSession.id, UserSession.user_id, UserSession.clinic_id, UserSession.ended_at, UserSession.created_at,
+           UserSession.last_seen_at, UserSession.expires_at, UserSession.idle_seconds, UserSession.ip,
+           UserSession.user_agent, User.username, User.display_name, User.active, User.must_change_password,
+           Membership.role)
+    .join(User, User.id == UserSession.user_id)
+    .join(Membership, (Membership.user_id == UserSession.user_id) & (Membership.clinic_id == UserSession.clinic_id)
+          & (Membership.role != "patient-signing"))
+    .where(UserSession.token_sha256 == bindparam("token"))
+)
 
 
 def token_hash(token: str) -> str:
@@ -103,6 +115,9 @@ class Sessions(Service):
         A session found idle or past its end is ended here, and that is audited as a
         ``logout`` with the reason; so is one whose user was disabled or lost every role.
         """
+        quick = self.resume_read_only(token, touch=touch)
+        if quick is not None:
+            return quick
         with self.db.transaction() as session:
             now = self.clock()
             row = session.scalars(select(UserSession).where(UserSession.token_sha256 == token_hash(token))).first()
@@ -127,6 +142,25 @@ class Sessions(Service):
                 row.last_seen_at = now
                 record = self._record(session, row)
             return Resumed(record)
+
+    def resume_read_only(self, token: str, *, touch: bool = True) -> Resumed | None:
+        """The common case in one read: a live session of an active user with a role, not due
+        for a touch. None when anything else applies (the full path decides and writes)."""
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(_RESUME, {"token": token_hash(token)}).all()
+        if not rows:
+            return None
+        row = rows[0]
+        now = self.clock()
+        if row.ended_at is not None or not row.active or now >= row.expires_at:
+            return None
+        idle = (now - row.last_seen_at).total_seconds()
+        if idle >= row.idle_seconds or (touch and idle >= min(TOUCH_SECONDS, row.idle_seconds / 10)):
+            return None
+        roles = tuple(sorted({r.role for r in rows}))
+        return Resumed(SessionRecord(row.id, row.user_id, row.clinic_id, row.username, row.display_name, roles,
+                                     row.must_change_password, row.created_at, row.last_seen_at, row.expires_at,
+                                     row.idle_seconds, row.ip, row.user_agent))
 
     def end(self, token: str, reason: str = "logout") -> SessionRecord | None:
         """End the session of ``token`` (sign-out); the session it was, if it was live."""

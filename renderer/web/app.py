@@ -28,6 +28,7 @@ from renderer.web import logs
 from renderer.web.auth import guard, secret_key
 from renderer.web.csrf import csrf_field
 from renderer.web.errors import http_error, out_of_scope, server_error
+from renderer.web.fragments import install as install_fragments
 from renderer.web.headers import security_headers
 from renderer.web.i18n import JINJA_FILTERS, JINJA_GLOBALS, negotiate, translations
 from renderer.web.permissions import PermissionsError, check_routes, load_policy
@@ -53,6 +54,7 @@ def template_environment() -> Environment:
     env.globals.update(JINJA_GLOBALS)
     env.globals["csrf_field"] = csrf_field
     env.filters.update(JINJA_FILTERS)
+    install_fragments(env)
     return env
 
 

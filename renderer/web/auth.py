@@ -124,7 +124,10 @@ async def load_user(connection: ASGIConnection[Any, Any, Any, Any], *, touch: bo
     if not token:
         return _remember(connection, None, None, None)
     store: Store = connection.app.state.store
-    resumed = await blocking(store.sessions.resume, token, touch=touch)
+    # SQLite in WAL mode: a read never waits for a writer, and this one (~0.1 ms) costs less
+    # than the hop to a worker thread; anything that may write goes to the thread
+    quick = store.sessions.resume_read_only(token, touch=touch) if store.db.backend == "sqlite" else None
+    resumed = quick if quick is not None else await blocking(store.sessions.resume, token, touch=touch)
     return _remember(connection, token, resumed.session, resumed.ended)
 
 
