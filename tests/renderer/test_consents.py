@@ -337,3 +337,35 @@ def test_a_consent_document_is_signed_only_through_its_flow(clinician: TestClien
     signed = clinician.post(f"/documents/{document_id}", data={"_action": "sign", "_version": "2"}, follow_redirects=False)
     assert signed.status_code == 409
     assert soup(clinician.get(f"/consents/{consent_id}").text).select_one("[data-status]")["data-status"] == "awaiting"
+
+
+def test_an_interpreter_signs_when_one_was_used(clinician: TestClient[Litestar], tablet: TestClient[Litestar],
+                                                consent_store: Store) -> None:
+    from tests.renderer.pdf.readback import attachments
+
+    answers = {**EXTRACTION, "interpreter_used": "true", "interpreter_name": "Omar Khalil"}
+    consent_id, path = start(clinician, ADULT, answers=answers)
+    patient = sign_kiosk(tablet, path, signer_name="Ahmad Saleh")
+    assert patient.status_code == 303
+    interpreter_path = patient.headers["location"]
+    assert not interpreter_path.startswith("/kiosk/thanks")  # the workflow asks for the interpreter next
+    page = soup(tablet.get(interpreter_path).text)
+    assert "Interpreter" in page.select_one("#pad-label").get_text()
+    done = tablet.post(interpreter_path, data=fields(page, signer_name="Omar Khalil"), follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/kiosk/thanks")
+    assert countersign(clinician, consent_id).status_code == 303
+    view = soup(clinician.get(f"/consents/{consent_id}").text)
+    assert view.select_one("[data-status]")["data-status"] == "signed"
+    evidence = json.loads(attachments(clinician.get(f"/consents/{consent_id}/snapshot.pdf").content)["consent.json"])
+    assert [(s["role"], s["name"]) for s in evidence["signers"]] == [
+        ("patient", "Ahmad Saleh"), ("interpreter", "Omar Khalil"), ("clinician", "Dr. Khaled Mansour")]
+    with consent_store.db.engine.connect() as conn:
+        roles = conn.execute(select(ConsentSignature.role).where(ConsentSignature.consent_id == consent_id)
+                             .order_by(ConsentSignature.id)).scalars().all()
+    assert roles == ["patient", "interpreter", "clinician"]
+
+
+def test_without_an_interpreter_none_is_asked_for(clinician: TestClient[Litestar], tablet: TestClient[Litestar]) -> None:
+    _, path = start(clinician, ADULT, answers={**EXTRACTION, "interpreter_used": "false"})
+    patient = sign_kiosk(tablet, path, signer_name="Ahmad Saleh")
+    assert patient.status_code == 303 and patient.headers["location"].startswith("/kiosk/thanks")
