@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.catalog import Catalog
 from engine.chart_context import SOURCES, read_chart, rule_context
-from engine.decisions import event_cards
+from engine.decisions import Card, event_cards
 from engine.store import Actor, Store
 from engine.store.records import ListEntry, SeriesPoint
 from renderer.fields import label, unit_label
@@ -69,6 +69,20 @@ def _entry_text(catalog: Catalog, form_id: str, entry: ListEntry, locale: str) -
     return " · ".join(parts[:4])
 
 
+def _log_shown(store: Store, actor: Actor, patient_id: int, cards: list[Card]) -> None:
+    """Log each patient-view card in the alert log the first time it shows for its inputs
+    (opening the chart again shows it again, logged once; changed inputs log it again)."""
+    if not cards:
+        return
+    seen = {(a.rule_id, (a.detail or {}).get("inputs_hash")) for a in store.alerts.for_patient(actor, patient_id)
+            if a.document_id is None and a.action == "shown"}
+    for card in cards:
+        if (card.rule_id, card.inputs_hash) not in seen:
+            store.alerts.log(actor, rule_id=card.rule_id, rule_version=card.rule_version, severity=card.severity,
+                             summary=card.summary, action="shown", patient_id=patient_id,
+                             detail={"inputs_hash": card.inputs_hash, "hook": "patient-view"})
+
+
 def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, locale: str,
                clinical: bool = True) -> dict[str, Any]:
     """Everything chart.html shows (each read audited by the store). Without ``clinical``
@@ -96,6 +110,7 @@ def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, lo
     cards = []
     try:
         cards = event_cards(catalog, "patient-view", rule_context(records, catalog, locale), locale)
+        _log_shown(store, actor, patient_id, cards)
     except Exception:  # decision support must never keep a chart from opening
         log.exception("patient-view rules failed for patient %s", patient_id)
     forms = [(f.id, label(f.title, locale).text) for f in catalog.latest_forms() if f.id != "core.registration"]

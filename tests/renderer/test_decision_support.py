@@ -141,6 +141,11 @@ def test_signing_is_refused_until_the_critical_card_has_a_reason(client: Client,
     # the chart reads the same context: the signed list now has amoxicillin, the allergy penicillin
     chart = _soup(client.get(f"/patients/{allergic.id}"))
     assert any("Penicillins" in a.get_text() for a in chart.select(".alert--critical"))
+    # the chart's card is in the alert log once (for the patient, no document), however often the chart opens
+    client.get(f"/patients/{allergic.id}")
+    logged = [a for a in store.alerts.for_patient(_clinician(store), allergic.id) if a.document_id is None]
+    assert [(a.rule_id, a.action, (a.detail or {}).get("hook")) for a in logged] == [(RULE, "shown", "patient-view")]
+    assert logged[0].user_id is not None and "Penicillins" in logged[0].summary
 
 
 def test_an_acknowledged_card_stays_away_until_its_inputs_change(client: Client, store: Store, allergic: PatientRecord) -> None:
