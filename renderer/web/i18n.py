@@ -77,10 +77,18 @@ def native_name(locale: str) -> str:
 # -- template helpers: the request's locale is read from the template context -------------
 def _request_locale(ctx: Context) -> tuple[str, NullTranslations]:
     request = ctx.get("request")
+    # the scope's state dict itself: `request.state` wraps it in a new object on every access
+    scope = getattr(request, "scope", None)
+    state = scope.get("state") if isinstance(scope, dict) else None
+    if isinstance(state, dict):
+        return state.get("locale") or "en", state.get("translations") or _NULL
     state = getattr(request, "state", None)
     locale = getattr(state, "locale", None) or "en"
-    tr = getattr(state, "translations", None) or NullTranslations()
+    tr = getattr(state, "translations", None) or _NULL
     return locale, tr
+
+
+_NULL = NullTranslations()
 
 
 @pass_context
@@ -99,7 +107,9 @@ def ngettext(ctx: Context, singular: str, plural: str, n: int, **params: Any) ->
 
 def _digits(ctx: Context) -> str | None:
     request = ctx.get("request")
-    arabic = getattr(getattr(request, "state", None), "arabic_digits", False)
+    scope = getattr(request, "scope", None)
+    state = scope.get("state") if isinstance(scope, dict) else None
+    arabic = state.get("arabic_digits", False) if isinstance(state, dict) else getattr(getattr(request, "state", None), "arabic_digits", False)
     return "arab" if arabic else "latn"
 
 
