@@ -30,7 +30,7 @@ from renderer.web.csrf import csrf_field
 from renderer.web.errors import http_error, out_of_scope, server_error
 from renderer.web.fragments import install as install_fragments
 from renderer.web.headers import security_headers
-from renderer.web.i18n import JINJA_FILTERS, JINJA_GLOBALS, negotiate, translations
+from renderer.web.i18n import JINJA_FILTERS, JINJA_GLOBALS, negotiate, translations, use_request
 from renderer.web.permissions import PermissionsError, check_routes, load_policy
 from renderer.web.routes import ROUTES
 from renderer.web.settings import PROJECT_ROOT, WebSettings, load_settings
@@ -55,6 +55,9 @@ def template_environment() -> Environment:
     env.globals["csrf_field"] = csrf_field
     env.filters.update(JINJA_FILTERS)
     install_fragments(env)
+    # the shared widget macros (label, help, errors...) as `m` in every template: built once,
+    # not imported (and rebuilt) by each of a page's hundreds of includes
+    env.globals["m"] = env.get_template("forms/_macros.html").make_module()
     return env
 
 
@@ -74,6 +77,7 @@ async def _set_locale(request: Request[Any, Any, Any]) -> None:
     request.state.locale = locale
     request.state.translations = translations(settings.locale_dir, locale)
     request.state.arabic_digits = settings.arabic_digits and locale == "ar"
+    use_request(request)
 
 
 def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None = None,

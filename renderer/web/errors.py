@@ -13,7 +13,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
 
 from engine.store.errors import OutOfScopeError
-from renderer.web.i18n import negotiate, translations
+from renderer.web.i18n import negotiate, translations, use_request
 from renderer.web.views import page
 
 log = logging.getLogger("cliniform.web")
@@ -43,6 +43,7 @@ def _render(request: Request[Any, Any, Any], status: int, detail: str) -> Respon
         request.state.locale = negotiate(request, settings.locales)
         request.state.translations = translations(settings.locale_dir, request.state.locale)
         request.state.arabic_digits = False
+    use_request(request)
     tr = request.state.translations
     heading = tr.gettext(_HEADINGS.get(status, N_("Something went wrong")))
     if not _wants_html(request):

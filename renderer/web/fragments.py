@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from engine.model import Item
 from renderer.fields import FieldView
+from renderer.web.i18n import CURRENT_REQUEST
 
 #: widgets whose HTML reads nothing but their own field (and the optional names below)
 PURE_WIDGETS = frozenset({"number", "quantity", "text", "long_text", "date", "time", "datetime",
@@ -136,7 +137,12 @@ class ItemFragments:
         for name in OPTIONAL:
             if name in ctx:
                 names[name] = ctx[name]
-        html = Markup(template.render(names))
+        # the shared macros (`m`) read the language from the current request: here, the stand-in
+        token = CURRENT_REQUEST.set(names["request"])
+        try:
+            html = Markup(template.render(names))
+        finally:
+            CURRENT_REQUEST.reset(token)
         form = ctx["view"].form
         self._forms[id(form)] = form
         self._html[key] = html

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,20 @@ def native_name(locale: str) -> str:
 
 
 # -- template helpers: the request's locale is read from the template context -------------
+#: the request being answered, for templates drawn without it in their context: macro
+#: modules imported without context (cached once, not rebuilt per include) call `_()` too
+CURRENT_REQUEST: ContextVar[Any] = ContextVar("cliniform_request", default=None)
+
+
+def use_request(request: Any) -> None:
+    """Make ``request`` the one whose language templates without a `request` draw in."""
+    CURRENT_REQUEST.set(request)
+
+
 def _request_locale(ctx: Context) -> tuple[str, NullTranslations]:
     request = ctx.get("request")
+    if request is None:
+        request = CURRENT_REQUEST.get()
     # the scope's state dict itself: `request.state` wraps it in a new object on every access
     scope = getattr(request, "scope", None)
     state = scope.get("state") if isinstance(scope, dict) else None
@@ -107,6 +120,8 @@ def ngettext(ctx: Context, singular: str, plural: str, n: int, **params: Any) ->
 
 def _digits(ctx: Context) -> str | None:
     request = ctx.get("request")
+    if request is None:
+        request = CURRENT_REQUEST.get()
     scope = getattr(request, "scope", None)
     state = scope.get("state") if isinstance(scope, dict) else None
     arabic = state.get("arabic_digits", False) if isinstance(state, dict) else getattr(getattr(request, "state", None), "arabic_digits", False)
