@@ -108,11 +108,20 @@ def test_an_answer_changed_is_never_shown_from_an_older_fragment(client: Client)
         assert bool(re.search(r"\b10\b", soup.find(id="err-count").get_text())) is errors
 
 
-def test_the_language_and_the_digits_are_part_of_what_is_kept(client: Client) -> None:
+def test_the_language_and_the_digits_are_part_of_what_is_kept(app: Litestar, client: Client) -> None:
     english = BeautifulSoup(_page(client, "test.widgets", "en", None), "html.parser").find(id="item-count")
     arabic = BeautifulSoup(_page(client, "test.widgets", "ar", None), "html.parser").find(id="item-count")
     assert english is not None and arabic is not None
     assert "Count" in english.get_text() and "العدد" in arabic.get_text() and "Count" not in arabic.get_text()
+    # the shared macros' own words follow the page's language too, drawn afresh, then kept
+    _fragments(app).clear()
+    for _ in range(2):
+        page = BeautifulSoup(_page(client, "test.widgets", "ar", None), "html.parser")
+        assert page.select_one("#req-name .sr-only").get_text() == "(مطلوب)"
+        assert page.select_one("#item-double_weight .calc-badge").get_text() == "محسوب"
+        page = BeautifulSoup(_page(client, "test.widgets", "en", None), "html.parser")
+        assert page.select_one("#req-name .sr-only").get_text() == "(required)"
+        assert page.select_one("#item-double_weight .calc-badge").get_text() == "calculated"
 
 
 def test_only_values_spelled_out_by_their_repr_are_kept() -> None:
