@@ -14,6 +14,8 @@ from engine.model import Text
 UNIT_LABELS: dict[str, str] = {
     "[lb_av]": "lb", "[in_i]": "in", "Cel": "°C", "[degF]": "°F", "mm[Hg]": "mmHg",
     "kg/m2": "kg/m²", "/min": "/min", "%": "%", "ug": "µg",
+    # UCUM's time units: an age of "36 a" reads as "36 yr"
+    "a": "yr", "mo": "mo", "wk": "wk", "d": "d", "h": "h",
 }
 
 

@@ -66,6 +66,32 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=5)
 
 
+@pytest.fixture(scope="module")
+def specialty_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with every pack (core, dental, cardiology) served by uvicorn on loopback."""
+    import uvicorn
+
+    result = load([ROOT / "form_definitions", ROOT / "specialties"])
+    assert result.ok, [str(d) for d in result.diagnostics if d.is_error]
+    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('specialty-db') / 'clinic.db'}")
+    upgrade(db)
+    store = Store(db)
+    seed_demo(store, result.catalog)
+    settings = WebSettings(log_level="WARNING", locale_dir=compiled_catalogs(tmp_path_factory.mktemp("specialty-locale")),
+                           secret_key="specialty-browser-tests")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, catalog=result.catalog, store=store),
+                                           host="127.0.0.1", port=(port := _free_port()), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the test server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:

@@ -13,20 +13,12 @@ per step in test-artifacts/browser/:
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from engine.packs import load
-from engine.store import Database, Store, upgrade
-from renderer.web.app import create_app
-from renderer.web.seed import seed_demo
-from renderer.web.settings import WebSettings
-from tests.browser.conftest import ROOT, _free_port, shot, sign_in
-from tests.renderer.conftest import compiled_catalogs
+from tests.browser.conftest import ROOT, shot, sign_in
 
 pytestmark = pytest.mark.browser
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -34,32 +26,6 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 EXAM, PERIO, ECG, VALVE = 3, 4, 6, 16
 QUADRANT_1 = ("18", "17", "16", "15", "14", "13", "12", "11")
 SITES = ("mb", "b", "db", "ml", "l", "dl")
-
-
-@pytest.fixture(scope="module")
-def specialty_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app with every pack (core, dental, cardiology) served by uvicorn on loopback."""
-    import uvicorn
-
-    result = load([ROOT / "form_definitions", ROOT / "specialties"])
-    assert result.ok, [str(d) for d in result.diagnostics if d.is_error]
-    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('specialty-db') / 'clinic.db'}")
-    upgrade(db)
-    store = Store(db)
-    seed_demo(store, result.catalog)
-    settings = WebSettings(log_level="WARNING", locale_dir=compiled_catalogs(tmp_path_factory.mktemp("specialty-locale")),
-                           secret_key="specialty-browser-tests")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, catalog=result.catalog, store=store),
-                                           host="127.0.0.1", port=(port := _free_port()), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
 
 
 def _settle(page: Any) -> None:
