@@ -369,3 +369,19 @@ def test_without_an_interpreter_none_is_asked_for(clinician: TestClient[Litestar
     _, path = start(clinician, ADULT, answers={**EXTRACTION, "interpreter_used": "false"})
     patient = sign_kiosk(tablet, path, signer_name="Ahmad Saleh")
     assert patient.status_code == 303 and patient.headers["location"].startswith("/kiosk/thanks")
+
+
+def test_the_teeth_are_chosen_on_a_tooth_chart(clinician: TestClient[Litestar]) -> None:
+    response = clinician.post(f"/patients/{ADULT}/consents", data={"workflow": "dental.extraction_consent"}, follow_redirects=False)
+    consent_id = int(response.headers["location"].rsplit("/", 1)[1])
+    picker = soup(clinician.get(f"/consents/{consent_id}").text).select_one("#item-teeth fieldset.tooth-picker")
+    assert picker is not None
+    arches = picker.select(".arch")
+    # permanent then primary, upper then lower; read facing the patient: 18-11 | 21-28 over 48-41 | 31-38
+    assert [[b["value"] for b in a.select("input[type=checkbox]")] for a in arches[:2]] == [
+        [str(c) for c in (*range(18, 10, -1), *range(21, 29))], [str(c) for c in (*range(48, 40, -1), *range(31, 39))]]
+    assert len(arches) == 4 and len(picker.select("input[name=teeth]")) == 52
+    assert "upper right third molar" in picker.select_one("label[title]")["title"]
+    # ticked teeth post as the answer and come back ticked
+    page = soup(clinician.post(f"/consents/{consent_id}", data={**EXTRACTION, "teeth": ["36", "37"], "_action": "save"}).text)
+    assert {b["value"] for b in page.select("#item-teeth input[checked]")} == {"36", "37"}
