@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from engine.catalog import Catalog
 from engine.evaluator import evaluate
 from engine.types import TYPES
-from renderer.fields import FormView, dom_id, label
+from renderer.fields import APPEARANCE_WIDGETS, FormView, dom_id, label
 from renderer.web.views import TEMPLATE_DIR
 
 Client = TestClient[Litestar]
@@ -27,6 +27,8 @@ def _soup(client: Client, url: str) -> BeautifulSoup:
 def test_every_widget_has_a_template_and_the_test_form_uses_every_type(catalog: Catalog) -> None:
     for item_type in TYPES.values():
         assert (TEMPLATE_DIR / "widgets" / f"{item_type.widget}.html").is_file(), item_type.name
+    for (item_type_name, appearance), widget in APPEARANCE_WIDGETS.items():  # an appearance's own widget
+        assert item_type_name in TYPES and (TEMPLATE_DIR / "widgets" / f"{widget}.html").is_file(), appearance
     form = catalog.form("test.widgets")
     assert form is not None
     assert {i.type for i in form.index.values()} == set(TYPES)
