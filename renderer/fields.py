@@ -19,6 +19,7 @@ from engine.evaluator import Evaluation, ItemError
 from engine.model import Form, Item, Option, Text
 from engine.types import TYPES
 from renderer.answers import cells
+from renderer.fdi import Arch, arches
 from renderer.text import Label, dom_id, label, show, unit_label
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ APPEARANCE_WIDGETS: dict[tuple[str, str], str] = {("grid", "tooth_chart"): "toot
 #: full with a hidden label
 CELL_KINDS: dict[str, str] = {"number": "number", "text": "text", "boolean": "boolean", "choice": "choice", "choices": "choices"}
 _ROW_CELL = re.compile(r"([a-z][a-z0-9_]*)\[([^\]]+)\]\.([a-z][a-z0-9_]*)")
-_FDI = re.compile(r"[1-8][1-8]")
 _CELL_PATH = re.compile(r"^(.+)\[([^\]]+)\]\.[^.\[\]]+$")
 
 
@@ -47,15 +47,6 @@ class Choice:
     label: Label
     checked: bool
     dom: str
-
-
-@dataclass(frozen=True, slots=True)
-class ToothArch:
-    """One jaw of a tooth picker: (patient's right, patient's left) from the midline out."""
-
-    upper: bool
-    right: tuple[Choice, ...]
-    left: tuple[Choice, ...]
 
 
 @dataclass(slots=True)
@@ -186,22 +177,10 @@ class FieldView:
         return [Choice(o.code, self.option_label(o), o.code in picked, f"{self.input_id}-{i}") for i, o in enumerate(self.item.options)]
 
     @property
-    def tooth_arches(self) -> list[ToothArch] | None:
-        """A multiple choice of FDI tooth codes laid out as an odontogram (widgets/tooth_picker.html),
-        or None when an option is not a tooth code (the checkbox list then)."""
-        choices = self.choices
-        codes = [c.code for c in choices]
-        if not codes or not all(isinstance(c, str) and _FDI.fullmatch(c) for c in codes):
-            return None
-        by_code = {c.code: c for c in choices}
-        arches: list[ToothArch] = []
-        for right_upper, left_upper, left_lower, right_lower in ((1, 2, 3, 4), (5, 6, 7, 8)):
-            for upper, right_q, left_q in ((True, right_upper, left_upper), (False, right_lower, left_lower)):
-                right = tuple(by_code[c] for c in sorted((c for c in codes if int(c[0]) == right_q), reverse=True))
-                left = tuple(by_code[c] for c in sorted(c for c in codes if int(c[0]) == left_q))
-                if right or left:
-                    arches.append(ToothArch(upper, right, left))
-        return arches
+    def tooth_arches(self) -> list[Arch[Choice]] | None:
+        """The choices laid out as an odontogram (widgets/tooth_picker.html), or None when an
+        option is not an FDI tooth code (the checkbox list then)."""
+        return arches({str(c.code): c for c in self.choices})
 
     def option_label(self, option: Option) -> Label:
         return label(option.display, self.locale)

@@ -1,10 +1,8 @@
 """The odontogram a grid draws with ``appearance: tooth_chart``: what each tooth shows.
 
-A grid whose rows are FDI two-digit tooth codes (ISO 3950: quadrant digit 1-4 permanent,
-5-8 primary, then the position from the midline) is laid out as a dentist reads a chart,
-facing the patient: upper right 18-11 | upper left 21-28 over lower right 48-41 | lower left
-31-38 (primary 55-51 | 61-65 over 85-81 | 71-75). Each tooth is a link to its row of the
-grid's table, which stays the form's only input (see widgets/tooth_chart.html).
+A grid whose rows are FDI two-digit tooth codes is laid out as a dentist reads a chart,
+facing the patient (renderer/fdi.py). Each tooth is a link to its row of the grid's table,
+which stays the form's only input (see widgets/tooth_chart.html).
 
 A tooth shows the value of the grid's *status column* (its first single-choice or yes/no
 column) as a colour family and a short mark, and the codes ticked in its *surfaces column*
@@ -14,17 +12,15 @@ in it shows its first two letters, so a pack's own statuses still show as text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.model import Item, Text
 from engine.types import blank
+from renderer.fdi import Arch, all_teeth, arches
 from renderer.fields import FieldView, FormView, shown_columns
 from renderer.live import changed_item
 from renderer.text import Label, dom_id, label
-
-_FDI = re.compile(r"^([1-8])([1-8])$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +72,6 @@ class Tooth:
 
 
 @dataclass(frozen=True, slots=True)
-class Arch:
-    """One jaw of one dentition, as (patient's right, patient's left) from the midline out."""
-
-    upper: bool
-    right: tuple[Tooth, ...]
-    left: tuple[Tooth, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ToothChart:
     dom: str
     arches: tuple[Arch, ...]
@@ -102,19 +89,12 @@ def surfaces_column(grid: Item) -> Item | None:
 def tooth_chart(view: FormView, grid: FieldView) -> ToothChart | None:
     """The chart of ``grid``, or None when its rows are not FDI tooth codes (a plain table then)."""
     item = grid.item
-    codes = [str(r.code) for r in item.rows]
-    if not codes or not all(_FDI.match(c) for c in codes):
+    if not all_teeth(str(r.code) for r in item.rows):
         return None
     status, surfaces = status_column(item), surfaces_column(item)
-    teeth = {str(r.code): _tooth(view, grid, str(r.code), r.label, status, surfaces) for r in item.rows}
-    arches: list[Arch] = []
-    for right_upper, left_upper, left_lower, right_lower in ((1, 2, 3, 4), (5, 6, 7, 8)):
-        for upper, right_q, left_q in ((True, right_upper, left_upper), (False, right_lower, left_lower)):
-            right = tuple(teeth[c] for c in sorted((c for c in codes if int(c[0]) == right_q), reverse=True))
-            left = tuple(teeth[c] for c in sorted(c for c in codes if int(c[0]) == left_q))
-            if right or left:
-                arches.append(Arch(upper, right, left))
-    return ToothChart(grid.dom, tuple(arches), _legend(view, status))
+    laid_out = arches({str(r.code): _tooth(view, grid, str(r.code), r.label, status, surfaces) for r in item.rows})
+    assert laid_out is not None
+    return ToothChart(grid.dom, tuple(laid_out), _legend(view, status))
 
 
 def _tooth(view: FormView, grid: FieldView, code: str, row_label: Text, status: Item | None, surfaces: Item | None) -> Tooth:
