@@ -170,3 +170,34 @@ def test_document_without_javascript(nojs_page: Any, server_url: str) -> None:
     page.wait_for_selector(".history")
     assert page.inner_text("#f-bmi").startswith("22")
     shot(page, "nojs-document-2-signed")
+
+
+def test_nothing_is_lost_when_leaving_before_the_autosave(page: Any, server_url: str) -> None:
+    """Rows added and a medicine chosen, then the language switched at once (well inside the
+    autosave's 1.5 s pause): the page comes back with every answer."""
+    sign_in(page, server_url)
+    page.goto(f"{server_url}/patients/3")
+    page.click("form[action$='/encounters'] button[type=submit]")
+    page.wait_for_selector("#form_id")
+    page.select_option("#form_id", "core.medications")
+    page.click("form[action$='/documents'] button[type=submit]")
+    page.wait_for_selector("#answers-form")
+    document_url = page.url
+    for _ in range(2):
+        page.click("#item-medications button[name=_add_row]")
+        _settle(page)
+    page.select_option("#f-medications-0-drug", "amoxicillin")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    page.click(".lang-switch button[value=ar]")
+    page.wait_for_selector("html[dir=rtl]")
+    assert page.url == document_url
+    assert page.locator("#item-medications .repeat-row").count() == 2
+    assert page.input_value("#f-medications-0-drug") == "amoxicillin"
+    # and a row removed, then a link followed straight away: the draft is saved on the way out
+    page.locator("#item-medications button[name=_remove_row]").last.click()
+    _settle(page)
+    page.click(".meta a[href^='/encounters/']")
+    page.wait_for_url("**/encounters/*")
+    page.goto(document_url)
+    assert page.locator("#item-medications .repeat-row").count() == 1
+    assert page.input_value("#f-medications-0-drug") == "amoxicillin"

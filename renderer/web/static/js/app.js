@@ -3,6 +3,8 @@
 //  * tells the live endpoint which inputs changed (`_changed`),
 //  * keeps aria-invalid in step with the error lists the server swapped in,
 //  * shows a banner when the server cannot be reached, and hides it again,
+//  * has a draft autosaved after a row is added or removed too, and saves a change still
+//    waiting for the autosave's pause before the page is left (language switch, a link),
 //  * sends the page's CSRF token with every htmx request (X-CSRF-Token),
 //  * counts down the session's idle timeout and warns before it signs the person out.
 (function () {
@@ -67,6 +69,61 @@
   document.addEventListener("htmx:afterSettle", function (event) { syncInvalid(event.target); banner(false); });
   document.addEventListener("htmx:sendError", function () { banner(true); });
   document.addEventListener("htmx:responseError", function () { banner(true); });
+
+  // -- the draft autosave: no answer is lost to leaving the page ---------------------------
+  // fill.html's #autosave posts the form 1.5 s after the last input. Adding or removing a
+  // row is a click, not an input, so it fires cliniform:changed there too. A change made
+  // since the last save (`edits` > `saved`) is saved before another form of the page is
+  // submitted (the language switch comes back to this page, so it waits for the save), and
+  // sent as a beacon when the page goes away by a link.
+  var autosave = document.getElementById("autosave");
+  var answers = document.getElementById("answers-form");
+  if (autosave && answers) {
+    var edits = 0;
+    var saved = 0;
+    var sending = 0;
+    var url = autosave.getAttribute("hx-post");
+    var draft = function () {
+      var body = new FormData(answers);
+      var params = autosave.getAttribute("hx-params") || "";
+      if (params.indexOf("not ") === 0) { params.slice(4).split(",").forEach(function (name) { body.delete(name.trim()); }); }
+      return body;
+    };
+    answers.addEventListener("input", function () { edits += 1; });
+    // a row button posts the answers form (hx-sync keeps one request at a time): noted when
+    // it is sent, counted when the form's answer arrives
+    var rowPending = false;
+    document.addEventListener("htmx:configRequest", function (event) {
+      var elt = event.detail.elt;
+      if (elt === autosave) { sending = edits; }
+      if (elt && (elt.name === "_add_row" || elt.name === "_remove_row") && answers.contains(elt)) { rowPending = true; }
+    });
+    document.addEventListener("htmx:afterRequest", function (event) {
+      var elt = event.detail.elt;
+      if (!event.detail.successful) { return; }
+      if (elt === autosave) {
+        saved = Math.max(saved, sending);
+      } else if (elt === answers && rowPending) {
+        rowPending = false;
+        edits += 1;
+        autosave.dispatchEvent(new CustomEvent("cliniform:changed"));
+      }
+    });
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form === answers || edits <= saved) { return; }
+      event.preventDefault();
+      var token = meta("csrf-token");
+      var now = edits;
+      fetch(url, { method: "POST", body: draft(), credentials: "same-origin",
+                   headers: { "X-CSRF-Token": token ? token.content : "", "HX-Request": "true" } })
+        .catch(function () { /* the beacon on the way out is the last chance */ })
+        .then(function () { saved = Math.max(saved, now); form.requestSubmit(event.submitter || undefined); });
+    }, true);
+    window.addEventListener("pagehide", function () {
+      if (edits > saved) { navigator.sendBeacon(url, draft()); saved = edits; }
+    });
+  }
 
   // -- the session countdown ------------------------------------------------------------
   // The server ends a session after `idle` seconds without a request. The page knows how
