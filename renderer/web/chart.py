@@ -59,6 +59,8 @@ def _entry_text(catalog: Catalog, form_id: str, entry: ListEntry, locale: str) -
         if value in (None, "", [], {}) or key.endswith(("_note", "_date")):
             continue
         item = form.index.get(key) if form else None
+        if item is not None and item.calculate is not None:  # a helper the form derives (is_active), not an answer
+            continue
         if item is not None and item.options and isinstance(value, str):
             option = item.option(value)
             parts.append(label(option.display, locale).text if option else value)

@@ -141,6 +141,8 @@ def test_signing_is_refused_until_the_critical_card_has_a_reason(client: Client,
     # the chart reads the same context: the signed list now has amoxicillin, the allergy penicillin
     chart = _soup(client.get(f"/patients/{allergic.id}"))
     assert any("Penicillins" in a.get_text() for a in chart.select(".alert--critical"))
+    # the medication list shows what was answered, not the form's calculated helpers
+    assert [li.get_text() for li in chart.select("[aria-labelledby=medications-title] li")] == ["Amoxicillin · Taking"]
     # the chart's card is in the alert log once (for the patient, no document), however often the chart opens
     client.get(f"/patients/{allergic.id}")
     logged = [a for a in store.alerts.for_patient(_clinician(store), allergic.id) if a.document_id is None]
