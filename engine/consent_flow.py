@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalog import Catalog
+from engine.chart_context import patient_fields
 from engine.compiler import PackContext
 from engine.consents import KIOSK_ROLES, ConsentLayout, clinician_answers, layout
 from engine.evaluator import Context, Evaluation, evaluate
@@ -59,7 +60,7 @@ class ConsentCase:
 
     @property
     def patient_context(self) -> dict[str, Any]:
-        return {"sex": self.patient.sex, "birth_date": self.patient.birth_date}
+        return patient_fields(self.patient)
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -160,7 +161,7 @@ class ConsentFlow:
                                                       source_text=form.source_text, content_hash=form.key.content_hash)
         wf_version = self.store.definitions.publish(actor, kind="workflow", def_id=workflow.id, version=workflow.key.version,
                                                     source_text=workflow.source_text, content_hash=workflow.key.content_hash)
-        ev = evaluate(form, clinician_answers(layout(form), answers or {}), Context(patient={"sex": patient.sex, "birth_date": patient.birth_date}))
+        ev = evaluate(form, clinician_answers(layout(form), answers or {}), Context(patient=patient_fields(patient)))
         document = self.store.documents.create(actor, patient_id=patient_id, definition_version_id=form_version.id,
                                                answers=ev.answers_json(), encounter_id=encounter_id)
         return self.store.signing.start(actor, patient_id=patient_id, document_id=document.id, workflow_version_id=wf_version.id,
@@ -171,7 +172,8 @@ class ConsentFlow:
         """Replace the clinician's answers with ``raw`` (nothing else changes) and save."""
         if case.instance.state != case.workflow.initial or case.signatures:
             raise SigningRefused("clinician_part_locked", "signing has started; the clinician part can no longer change")
-        answers = {k: v for k, v in case.answers.items() if k not in clinician_answers(case.layout, case.answers)}
+        keep = case.layout.clinician_ids
+        answers = {k: v for k, v in case.answers.items() if k not in keep}
         answers.update(clinician_answers(case.layout, raw))
         ev = case.evaluate(answers, locale)
         self.store.documents.save_draft(actor, case.document.document.id, base_version=case.document.document.version,

@@ -17,6 +17,7 @@ from engine.consents import layout, shown_text, text_sha256
 from engine.model import Text
 from engine.store import Actor
 from engine.store.signing_models import ConsentEvent
+from engine.versions import parse_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ def reconsent_version(flow: ConsentFlow, case: ConsentCase, given: ConsentEvent)
     latest = flow.catalog.form(case.form.id)
     if latest is None or latest.key.content_hash == case.form.key.content_hash:
         return None
-    if tuple(int(p) for p in latest.version.split("-")[0].split(".")) <= tuple(int(p) for p in case.form.version.split("-")[0].split(".")):
+    if (parse_version(latest.version) or (0, 0, 0)) <= (parse_version(case.form.version) or (0, 0, 0)):
         return None
     newer = text_sha256(shown_text(layout(latest), case.answers, case.patient_context, given.language))
     return latest.version if newer != given.text_sha256 else None

@@ -63,6 +63,10 @@ class ConsentLayout:
         """The patient part's inputs (understanding questions, intent), in order."""
         yield from (i for i in _walk(self.patient) if i.type not in ("group", "display"))
 
+    @property
+    def clinician_ids(self) -> frozenset[str]:
+        return frozenset(i.id for i in self.clinician_inputs())
+
     def clinician_inputs(self) -> Iterator[Item]:
         """What the clinician fills: the clinician part and the signer sections' flags."""
         yield from (i for i in _walk(self.clinician) if i.type not in ("group", "display"))
@@ -176,7 +180,7 @@ def _blocks(items: tuple[Item, ...], ev: Evaluation, locale: str, facts: bool) -
 
 def clinician_answers(consent: ConsentLayout, answers: Mapping[str, Any]) -> dict[str, Any]:
     """The answers the clinician gave (clinician part and flags), nothing else."""
-    keep = {i.id for i in consent.clinician_inputs()}
+    keep = consent.clinician_ids
     return {k: v for k, v in answers.items() if k in keep}
 
 

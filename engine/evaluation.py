@@ -91,7 +91,7 @@ def _patient(data: Mapping[str, Any]) -> dict[str, Any]:
     return patient
 
 
-def _row_container(form: Form, item: Item) -> Item | None:
+def row_container(form: Form, item: Item) -> Item | None:
     parent = item.parent
     while parent is not None:
         candidate = form.index[parent]

@@ -22,7 +22,7 @@ from engine.evaluation import (
     _env_value,
     _patient,
     _round,
-    _row_container,
+    row_container,
 )
 from engine.expressions import EvaluationProblem, Expression, Record, RecordList
 from engine.messages import message
@@ -109,7 +109,7 @@ class _Run(Validation):
 
     def coerce_all(self) -> None:
         for item in self.form.index.values():
-            if _row_container(self.form, item) is not None or item.type == "group":
+            if row_container(self.form, item) is not None or item.type == "group":
                 continue
             if item.type in ROW_CONTAINERS:
                 self.coerce_container(item)
@@ -120,7 +120,7 @@ class _Run(Validation):
     def step(self, item_id: str, only_row: str | None = None) -> None:
         form = self.form
         item = form.index[item_id]
-        container = _row_container(form, item)
+        container = row_container(form, item)
         if container is None:
             self._step_top(item)
         else:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.evaluation import ROW_CONTAINERS, Evaluation, _cells, _row_container
+from engine.evaluation import ROW_CONTAINERS, Evaluation, _cells, row_container
 from engine.evaluator import _Run
 from engine.model import Item
 from engine.types import TYPES
@@ -57,7 +57,7 @@ def reevaluate(previous: Evaluation, changes: Mapping[str, Any]) -> Evaluation:
         container_id, key, cell_id = match.groups()
         container = form.index.get(container_id)
         cell = form.index.get(cell_id)
-        if container is None or cell is None or container.type not in ROW_CONTAINERS or _row_container(form, cell) is not container:
+        if container is None or cell is None or container.type not in ROW_CONTAINERS or row_container(form, cell) is not container:
             continue
         _copy_container(run, raw, container_id)
         row_key: Any = int(key) if container.type == "repeating_group" and key.isdigit() else key
@@ -84,7 +84,7 @@ def reevaluate(previous: Evaluation, changes: Mapping[str, Any]) -> Evaluation:
     for item_id in form.order:
         if item_id in affected:
             item = form.index[item_id]
-            scoped = only_row if only_row and _row_container(form, item) is not None and not _reads_container(item, only_row) else None
+            scoped = only_row if only_row and row_container(form, item) is not None and not _reads_container(item, only_row) else None
             if item.type in ROW_CONTAINERS and only_row:
                 run._refresh_container_env(item)
                 continue

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from engine.evaluation import ROW_CONTAINERS, Evaluation, _cells
+from engine.evaluation import ROW_CONTAINERS, Evaluation, _cells, row_container
 from engine.model import Item
 from engine.store.records import ObservationRow
 from engine.types import TYPES, convert
@@ -27,19 +27,10 @@ def derive_observations(evaluation: Evaluation) -> list[ObservationRow]:
             if evaluation.is_visible(item.id):
                 rows.extend(_container_rows(evaluation, item))
             continue
-        if _inside_rows(form.index, item) or not evaluation.is_visible(item.id):
+        if row_container(form, item) is not None or not evaluation.is_visible(item.id):
             continue
         rows.extend(_rows(item, item.id, evaluation.values.get(item.id)))
     return rows
-
-
-def _inside_rows(index: Any, item: Item) -> bool:
-    parent = item.parent
-    while parent is not None:
-        if index[parent].type in ROW_CONTAINERS:
-            return True
-        parent = index[parent].parent
-    return False
 
 
 def _container_rows(evaluation: Evaluation, item: Item) -> Iterator[ObservationRow]:

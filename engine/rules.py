@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.compiler import Builder, PackContext, check_namespace
 from engine.diagnostics import Diagnostic, did_you_mean
+from engine.evaluation import row_container
 from engine.expressions import CONTEXT_NAMES, EvaluationProblem, Expression
 from engine.model import Form, Option, Rule, RuleTest, Text
 from engine.reader import SourceDocument
@@ -79,12 +80,10 @@ def answer_names(form: Form, b: Builder | None = None) -> set[str]:
     (those are never names of a rule's environment; with ``b`` they become EXPR008)."""
     names: set[str] = set()
     for item_id, item in form.index.items():
-        container = item.parent
-        while container is not None and form.index[container].type not in ("repeating_group", "grid"):
-            container = form.index[container].parent
+        container = row_container(form, item)
         if container is not None:
             if b is not None:
-                b.row_scoped.setdefault(item_id, (container, form.index[container].type))
+                b.row_scoped.setdefault(item_id, (container.id, container.type))
         elif item.type != "group":
             names.add(item_id)
     return names

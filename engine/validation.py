@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.evaluation import ItemError, _empty, _row_container
+from engine.evaluation import ItemError, _empty, row_container
 from engine.expressions import Expression
 from engine.messages import message
 from engine.model import Form, Item
@@ -35,7 +35,7 @@ class Validation:
         raise NotImplementedError
 
     def check(self, item: Item) -> None:
-        container = _row_container(self.form, item)
+        container = row_container(self.form, item)
         if container is None:
             if item.type != "group":
                 self._check_path(item, item.id, self.values.get(item.id), self.env)
@@ -56,7 +56,9 @@ class Validation:
         if not kind.is_input and not kind.is_container:
             return
         if env is None:
-            env = self._row_env(container, row or {}) if container is not None else self.env
+            # a row's environment (a copy of the form's) only for a cell that reads one
+            reads = item.required_when is not None or bool(item.constraints)
+            env = (self._row_env(container, row or {}) if container is not None else self.env) if reads else {}
         required = item.calculate is None and (item.required or (item.required_when is not None and self.run(item.required_when, env, item, "required_when") is True))
         if required:
             self.required.add(path)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from engine.evaluation import ROW_CONTAINERS, row_container
 from engine.model import Form, Item
 from engine.types import TYPES
 from renderer.answers import is_input
@@ -49,19 +50,9 @@ def changed_item(form: Form, name: str | None) -> tuple[Item, str] | None:
         return (item, top) if item is not None else None
     item = form.index.get(cell)
     container = form.index.get(top)
-    if item is None or container is None or container.type not in ("repeating_group", "grid"):
+    if item is None or container is None or container.type not in ROW_CONTAINERS:
         return None
     return item, f"{top}[{key}].{cell}"
-
-
-def _container(form: Form, item: Item) -> Item | None:
-    parent = item.parent
-    while parent is not None:
-        candidate = form.index[parent]
-        if candidate.type in ("repeating_group", "grid"):
-            return candidate
-        parent = candidate.parent
-    return None
 
 
 def _changed_rows(form: Form, hits: list[tuple[Item, str]], ids: set[str]) -> tuple[str, tuple[str, ...], frozenset[str]] | None:
@@ -74,7 +65,7 @@ def _changed_rows(form: Form, hits: list[tuple[Item, str]], ids: set[str]) -> tu
     if len(containers) != 1:
         return None
     container = containers.pop()
-    outside = {i for i in ids if (c := _container(form, form.index[i])) is None or c.id != container}
+    outside = {i for i in ids if (c := row_container(form, form.index[i])) is None or c.id != container}
     everywhere: set[str] = set()
     for item_id in outside:
         everywhere |= form.dependents.get(item_id, frozenset())
@@ -86,7 +77,7 @@ def _changed_rows(form: Form, hits: list[tuple[Item, str]], ids: set[str]) -> tu
 def _paths(form: Form, view: FormView, item: Item, rows: tuple[str, tuple[str, ...], frozenset[str]] | None = None) -> Iterable[tuple[str, str]]:
     """Every (path, row prefix) an item has: one at the top level, one per row inside rows
     (only the changed rows' for a cell that changes in those rows only, see _changed_rows)."""
-    container = _container(form, item)
+    container = row_container(form, item)
     if container is None:
         yield item.id, ""
         return
@@ -121,7 +112,7 @@ def live_parts(view: FormView, changed: str | None, shown: Iterable[str], forced
         if item_id not in ids:
             continue
         item = form.index[item_id]
-        container = _container(form, item)
+        container = row_container(form, item)
         compact = container is not None and container.type == "grid"
         for path, prefix in _paths(form, view, item, rows if rows and item_id in rows[2] else None):
             field = view.field(item, path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.catalog import Catalog
-from engine.chart_context import SOURCES, read_chart, rule_context
+from engine.chart_context import SOURCES, patient_fields, read_chart, rule_context
 from engine.decisions import Card, event_cards
 from engine.store import Actor, Store
 from engine.store.records import ListEntry, SeriesPoint
@@ -95,7 +95,7 @@ def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, lo
     if not clinical:
         return {"patient": patient, "timeline": [e for e in timeline if e.kind == "encounter"], "lists": {},
                 "trends": [], "titles": {}, "cards": [], "forms": []}
-    records = read_chart(store, actor, patient_id)
+    records = read_chart(store, actor, patient_id, patient_fields(patient))
     list_forms = {source.name: source.form_id for source in SOURCES}
     lists = {name: [t for e in records.lists.get(name, ()) if (t := _entry_text(catalog, list_forms[name], e, locale))]
              for name in LISTS}
@@ -108,13 +108,14 @@ def chart_data(store: Store, catalog: Catalog, actor: Actor, patient_id: int, lo
         trend = _trend(name, series)
         if trend is not None:
             trends.append(trend)
-    titles = {f.id: label(f.title, locale).text for f in catalog.latest_forms()}
+    latest = catalog.latest_forms()
+    titles = {f.id: label(f.title, locale).text for f in latest}
     cards = []
     try:
         cards = event_cards(catalog, "patient-view", rule_context(records, catalog, locale), locale)
         _log_shown(store, actor, patient_id, cards)
     except Exception:  # decision support must never keep a chart from opening
         log.exception("patient-view rules failed for patient %s", patient_id)
-    forms = [(f.id, label(f.title, locale).text) for f in catalog.latest_forms() if f.id != "core.registration"]
+    forms = [(f.id, titles[f.id]) for f in latest if f.id != "core.registration"]
     return {"patient": patient, "timeline": timeline, "lists": lists, "trends": trends, "titles": titles,
             "cards": cards, "forms": forms}

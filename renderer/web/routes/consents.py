@@ -25,9 +25,9 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from engine.consent_flow import ConsentCase, ConsentFlow, consent_workflows
-from engine.consent_signing import SigningPost, countersign, page_text, shown_sha256
+from engine.consent_signing import SigningPost, countersign, page_text
 from engine.consent_status import summaries, summarise
-from engine.consents import must_be_true
+from engine.consents import must_be_true, text_sha256
 from engine.store import Actor, NotFoundError
 from engine.store.signing import SigningRefused
 from engine.workflow_runtime import TransitionRefused
@@ -119,7 +119,8 @@ def _to(consent_id: int) -> Redirect:
 
 def signing_page_context(case: ConsentCase, role: str, locale: str) -> dict[str, Any]:
     """What a signing page (kiosk or countersignature) shows: the blocks and their hash."""
-    return {"blocks": page_text(case, role, locale), "shown_sha256": shown_sha256(case, role, locale),
+    blocks = page_text(case, role, locale)  # evaluates the consent form: once, for the page and its hash
+    return {"blocks": blocks, "shown_sha256": text_sha256(blocks),
             "section": case.layout.signers.get(role), "role": role, "must_be_true": must_be_true}
 
 
