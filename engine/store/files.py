@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from engine.store.errors import IntegrityViolation, NotFoundError
 from engine.store.models import StoredFile
 from engine.store.records import Actor, FileRecord
-from engine.store.service import Service
+from engine.store.service import Service, Tx
 
 MAX_SIZE = 50 * 1024 * 1024
 
@@ -19,27 +19,35 @@ def file_record(f: StoredFile) -> FileRecord:
     return FileRecord(f.sha256, f.size, f.media_type, f.created_at)
 
 
+def store_blob(tx: Tx, data: bytes, media_type: str, patient_id: int | None) -> str:
+    """Store ``data`` content-addressed inside the caller's transaction (a no-op for bytes
+    already stored), audited; its SHA-256."""
+    if len(data) > MAX_SIZE:
+        raise ValueError(f"file is {len(data)} bytes; the limit is {MAX_SIZE}")
+    digest = hashlib.sha256(data).hexdigest()
+    dialect = postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite
+    tx.session.execute(
+        dialect.insert(StoredFile)
+        .values(clinic_id=tx.actor.clinic_id, sha256=digest, size=len(data), media_type=media_type, data=data,
+                created_at=tx.now, created_by=tx.actor.user_id)
+        .on_conflict_do_nothing(index_elements=["clinic_id", "sha256"])
+    )
+    tx.audit("create", "file", digest, patient_id=patient_id, media_type=media_type, size=len(data))
+    return digest
+
+
 class Files(Service):
     def put(self, actor: Actor, data: bytes, media_type: str, *, patient_id: int | None = None) -> FileRecord:
         """Store ``data`` and return its record; storing the same bytes again is a no-op."""
-        if len(data) > MAX_SIZE:
-            raise ValueError(f"file is {len(data)} bytes; the limit is {MAX_SIZE}")
-        digest = hashlib.sha256(data).hexdigest()
-        dialect = postgresql if self.db.backend == "postgresql" else sqlite
         with self._tx(actor) as tx:
             if patient_id is not None:
                 tx.require_patient(patient_id)
-            tx.session.execute(
-                dialect.insert(StoredFile)
-                .values(clinic_id=actor.clinic_id, sha256=digest, size=len(data),
-                        media_type=media_type, data=data, created_at=tx.now,
-                        created_by=actor.user_id)
-                .on_conflict_do_nothing(index_elements=["clinic_id", "sha256"])
-            )
-            row = tx.session.execute(self._query(actor, digest)).scalar_one()
-            tx.audit("create", "file", digest, patient_id=patient_id, media_type=media_type,
-                     size=len(data))
-            return file_record(row)
+            digest = store_blob(tx, data, media_type, patient_id)
+            # what is on record (an earlier copy keeps its date), without reading the bytes back
+            size, stored_type, created_at = tx.session.execute(
+                select(StoredFile.size, StoredFile.media_type, StoredFile.created_at)
+                .where(StoredFile.clinic_id == actor.clinic_id, StoredFile.sha256 == digest)).one()
+            return FileRecord(digest, size, stored_type, created_at)
 
     def get(self, actor: Actor, sha256: str, *, patient_id: int | None = None) -> tuple[FileRecord, bytes]:
         """The file and its bytes; the content is checked against its hash on every read."""

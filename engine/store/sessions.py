@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
@@ -109,15 +109,16 @@ class Sessions(Service):
         assert record is not None, "a session was started for a user without a role in the clinic"
         return token, record
 
-    def resume(self, token: str, *, touch: bool = True) -> Resumed:
+    def resume(self, token: str, *, touch: bool = True, quick: bool = True) -> Resumed:
         """The session of ``token`` if it is live (and, with ``touch``, mark activity now).
 
         A session found idle or past its end is ended here, and that is audited as a
         ``logout`` with the reason; so is one whose user was disabled or lost every role.
+        ``quick=False``: the caller already tried :meth:`resume_read_only`.
         """
-        quick = self.resume_read_only(token, touch=touch)
-        if quick is not None:
-            return quick
+        found = self.resume_read_only(token, touch=touch) if quick else None
+        if found is not None:
+            return found
         with self.db.transaction() as session:
             now = self.clock()
             row = session.scalars(select(UserSession).where(UserSession.token_sha256 == token_hash(token))).first()
@@ -140,7 +141,7 @@ class Sessions(Service):
             assert record is not None
             if touch and (now - row.last_seen_at).total_seconds() >= min(TOUCH_SECONDS, row.idle_seconds / 10):
                 row.last_seen_at = now
-                record = self._record(session, row)
+                record = replace(record, last_seen_at=now)
             return Resumed(record)
 
     def resume_read_only(self, token: str, *, touch: bool = True) -> Resumed | None:

@@ -10,19 +10,19 @@ another signer follows on the same device, the next one-time link. Every refusal
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.store.errors import StoreError
-from engine.store.models import ConsentRecord, StoredFile
+from engine.store.files import store_blob
+from engine.store.models import ConsentRecord
 from engine.store.records import Actor
 from engine.store.service import Service, Tx
+from engine.store.sessions import token_hash
 from engine.store.signing_models import (
     ConsentEvent,
     ConsentInstance,
@@ -49,10 +49,6 @@ class SigningRefused(StoreError):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def closed(state: str) -> SigningRefused:
@@ -240,8 +236,8 @@ class Signing(Service):
             done = tx.session.scalars(select(ConsentSignature.role).where(ConsentSignature.consent_id == consent_id)).all()
             if signature.role in done:
                 raise SigningRefused("already_signed", f"the {signature.role} has already signed this consent")
-            image = _put_file(tx, signature.image_png, "image/png", consent.patient_id)
-            strokes = _put_file(tx, signature.strokes_json, "application/json", consent.patient_id) if signature.strokes_json else None
+            image = store_blob(tx, signature.image_png, "image/png", consent.patient_id)
+            strokes = store_blob(tx, signature.strokes_json, "application/json", consent.patient_id) if signature.strokes_json else None
             row = ConsentSignature(
                 clinic_id=consent.clinic_id, patient_id=consent.patient_id, consent_id=consent_id,
                 session_id=link.id if link else None, definition_version_id=signature.definition_version_id,
@@ -276,18 +272,4 @@ class Signing(Service):
         """Audit a refused step (nothing else is written)."""
         with self._tx(actor) as tx:
             tx.audit("consent", "consent", consent_id, patient_id=patient_id, step="refused", code=code)
-
-
-def _put_file(tx: Tx, data: bytes, media_type: str, patient_id: int) -> str:
-    """Store ``data`` content-addressed inside the caller's transaction (as Files.put)."""
-    digest = hashlib.sha256(data).hexdigest()
-    dialect = postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite
-    tx.session.execute(
-        dialect.insert(StoredFile).values(
-            clinic_id=tx.actor.clinic_id, sha256=digest, size=len(data), media_type=media_type, data=data,
-            created_at=tx.now, created_by=tx.actor.user_id,
-        ).on_conflict_do_nothing(index_elements=["clinic_id", "sha256"])
-    )
-    tx.audit("create", "file", digest, patient_id=patient_id, media_type=media_type, size=len(data))
-    return digest
 

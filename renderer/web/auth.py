@@ -126,8 +126,9 @@ async def load_user(connection: ASGIConnection[Any, Any, Any, Any], *, touch: bo
     store: Store = connection.app.state.store
     # SQLite in WAL mode: a read never waits for a writer, and this one (~0.1 ms) costs less
     # than the hop to a worker thread; anything that may write goes to the thread
-    quick = store.sessions.resume_read_only(token, touch=touch) if store.db.backend == "sqlite" else None
-    resumed = quick if quick is not None else await blocking(store.sessions.resume, token, touch=touch)
+    inline = store.db.backend == "sqlite"
+    quick = store.sessions.resume_read_only(token, touch=touch) if inline else None
+    resumed = quick if quick is not None else await blocking(store.sessions.resume, token, touch=touch, quick=not inline)
     return _remember(connection, token, resumed.session, resumed.ended)
 
 
