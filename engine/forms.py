@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -258,8 +257,3 @@ def _test(b: Builder, raw: dict[str, Any], ptr: str) -> FormTest:
         expect=MappingProxyType(dict(raw.get("expect") or {})),
         location=b.doc.locate(ptr),
     )
-
-
-def item_names(form: Form) -> Mapping[str, Item]:
-    """All item ids of a form (for rules that read its answers)."""
-    return form.index

@@ -16,7 +16,7 @@ from engine.compiler import Builder, PackContext, check_namespace
 from engine.diagnostics import Diagnostic, did_you_mean
 from engine.evaluation import row_container
 from engine.expressions import CONTEXT_NAMES, EvaluationProblem, Expression
-from engine.model import Form, Option, Rule, RuleTest, Text
+from engine.model import Form, Option, Rule, RuleTest
 from engine.reader import SourceDocument
 
 #: names every rule can read besides the answers of the forms it applies to
@@ -126,7 +126,3 @@ def render_summary(rule: Rule, env: Mapping[str, Any], locale: str, label: Calla
         return str(value)
 
     return _PLACEHOLDER.sub(fill, template).replace("{{", "{").replace("}}", "}")
-
-
-def summary_text(rule: Rule) -> Text:
-    return rule.summary

@@ -204,10 +204,6 @@ def coerce_file(raw: Any, item: Item) -> dict[str, Any]:
     return {k: ref[k] for k in ("file", "name", "media_type", "size", "signed_at", "signer") if k in ref}
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date | dt.time) else value
-
-
 @dataclass(frozen=True, slots=True)
 class ItemType:
     name: str
@@ -222,9 +218,6 @@ class ItemType:
     is_container: bool = False
     #: min/max compare against this Python type (None: min/max not allowed)
     bound: type | None = None
-
-    def to_json(self, value: Any) -> Any:
-        return _iso(value)
 
 
 def _t(name: str, keys: set[str], coerce: Callable[[Any, Item], Any] | None, column: str | None, widget: str, fhir: str, **kw: Any) -> ItemType:

@@ -16,8 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.store.columns import BigId
 from engine.store.models import Base
 
-ACCESS_APPEND_ONLY = ("break_glass_grants",)
-
 
 class UserSession(Base):
     """One sign-in: live until it is ended, idle too long or past its absolute end."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 
@@ -97,11 +96,3 @@ class OutOfScopeError(StoreError):
 class AccountError(StoreError):
     """An account operation that is refused, with the reason (e.g. the account also works in
     another clinic, so only the operator may change it)."""
-
-
-class LockedOutError(StoreError):
-    """Too many failed sign-ins for this user name or address: wait until ``until``."""
-
-    def __init__(self, until: datetime) -> None:
-        self.until = until
-        super().__init__(f"too many failed sign-ins; try again after {until.isoformat(timespec='minutes')}")

@@ -18,8 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.store.columns import BigId, JsonDoc
 from engine.store.models import Base
 
-SIGNATURE_TABLES = ("consent_signatures",)
-
 
 class ConsentInstance(Base):
     """One consent document's journey through its workflow (current state; history lives in

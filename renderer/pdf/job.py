@@ -16,8 +16,6 @@ from engine.store.records import DocumentRecord, EncounterRecord, TimelineEntry
 from renderer.documents import DocumentView
 from renderer.pdf.engine import AttachmentData
 
-KINDS = ("document", "encounter", "chart", "consent")
-
 
 @dataclass(frozen=True, slots=True)
 class PrintOptions:
