@@ -24,6 +24,7 @@ class Catalog:
         # looks a form's rules up on every live round-trip
         self._latest: dict[tuple[str, str], Definition] = {}
         self._classifier: Classifier | None = None
+        self._stored: dict[str, Definition] = {}
         self._by_hash: dict[str, Definition] = {}
         self.packs: dict[str, PackManifest] = {}
         self.contexts: dict[str, PackContext] = {}
@@ -65,7 +66,13 @@ class Catalog:
         return self._classifier
 
     def by_hash(self, content_hash: str) -> Definition | None:
-        return self._by_hash.get(content_hash)
+        """An installed definition, or one compiled again from a stored version (keep_stored)."""
+        return self._by_hash.get(content_hash) or self._stored.get(content_hash)
+
+    def keep_stored(self, definition: Definition) -> None:
+        """Remember a definition compiled from stored source (engine.packs.pinned), so that it
+        is compiled once per process; it is not installed (no id lookup finds it)."""
+        self._stored[definition.key.content_hash] = definition
 
     def form(self, form_id: str, version: str | None = None) -> Form | None:
         found = self.get("form", form_id, version)

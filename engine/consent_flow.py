@@ -18,13 +18,11 @@ from typing import Any
 
 from engine.catalog import Catalog
 from engine.chart_context import patient_fields
-from engine.compiler import PackContext
 from engine.consents import KIOSK_ROLES, ConsentLayout, clinician_answers, layout
 from engine.evaluator import Context, Evaluation, evaluate
-from engine.forms import compile_form
 from engine.model import Form, Transition, Workflow
 from engine.observations import derive_observations
-from engine.reader import read_text
+from engine.packs import StoredDefinition, pinned
 from engine.store import Actor, DocumentView, PatientRecord, Store
 from engine.store.signing import SigningRefused
 from engine.store.signing_models import ConsentInstanceRecord, SignatureRecord
@@ -36,7 +34,6 @@ from engine.workflow_runtime import (
     missing_signers,
     transition,
 )
-from engine.workflows import compile_workflow
 
 #: (actor, document id, languages "en" | "ar" | "both", evidence) -> SHA-256 of the stored PDF
 Snapshot = Callable[[Actor, int, str, Mapping[str, Any]], str]
@@ -97,15 +94,11 @@ class ConsentCase:
         return evaluate(self.form, self.answers if answers is None else answers, Context(patient=self.patient_context), locale)
 
 
-def form_of(catalog: Catalog, definition: Any) -> Form:
-    """The exact form version a document was started with (catalog, else stored source)."""
-    found = catalog.by_hash(definition.content_hash)
-    if isinstance(found, Form):
-        return found
-    doc, _ = read_text(definition.source_text, f"<stored {definition.def_id}@{definition.version}>")
-    form, _ = compile_form(doc, PackContext()) if doc is not None else (None, [])
-    if form is None:
-        raise LookupError(f"form {definition.def_id}@{definition.version} cannot be compiled from its stored source")
+def form_of(catalog: Catalog, definition: StoredDefinition) -> Form:
+    """The exact form version a document was started with (engine.packs.pinned)."""
+    form = pinned(catalog, definition)
+    if not isinstance(form, Form):
+        raise LookupError(f"{definition.def_id}@{definition.version} is not a form")
     return form
 
 
@@ -113,11 +106,9 @@ def _workflow_of(store: Store, catalog: Catalog, actor: Actor, instance: Consent
     found = catalog.get("workflow", instance.workflow_id, instance.workflow_version)
     if isinstance(found, Workflow):
         return found
-    stored = store.definitions.get(actor, instance.workflow_version_id)
-    doc, _ = read_text(stored.source_text, f"<stored {stored.def_id}@{stored.version}>")
-    workflow, _ = compile_workflow(doc, PackContext(), {form.id: form}) if doc is not None else (None, [])
-    if workflow is None:
-        raise LookupError(f"workflow {stored.def_id}@{stored.version} cannot be compiled from its stored source")
+    workflow = pinned(catalog, store.definitions.get(actor, instance.workflow_version_id), {form.id: form})
+    if not isinstance(workflow, Workflow):
+        raise LookupError(f"{instance.workflow_id}@{instance.workflow_version} is not a workflow")
     return workflow
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from engine.catalog import Catalog
 from engine.compiler import PackContext
@@ -300,9 +300,10 @@ def _compile_all(staged: list[tuple[str, SourceDocument, PackContext]], catalog:
     return diagnostics
 
 
-def compile_stored(source_text: str, path: str, catalog: Catalog) -> tuple[Definition | None, list[Diagnostic]]:
+def compile_stored(source_text: str, path: str, catalog: Catalog,
+                   forms: Mapping[str, Form] | None = None) -> tuple[Definition | None, list[Diagnostic]]:
     """Compile a stored definition version (e.g. the one a document is pinned to) with the
-    pack context of its id and the catalog's forms, exactly as when it was loaded."""
+    pack context of its id and the catalog's forms (or ``forms``), exactly as when it was loaded."""
     doc, diagnostics = read_text(source_text, path, is_json=path.endswith(".json"))
     if doc is None:
         return None, diagnostics
@@ -315,7 +316,8 @@ def compile_stored(source_text: str, path: str, catalog: Catalog) -> tuple[Defin
     if any(d.is_error for d in structural):
         return None, diagnostics
     ctx = catalog.context_for(str(doc.data.get("id", "")))
-    forms = {f.id: f for f in catalog.latest_forms()}
+    if forms is None:
+        forms = {f.id: f for f in catalog.latest_forms()}
     compiled: Definition | None
     if kind == "form":
         compiled, diags = compile_form(doc, ctx)
@@ -326,3 +328,31 @@ def compile_stored(source_text: str, path: str, catalog: Catalog) -> tuple[Defin
     else:
         compiled, diags = compile_valueset(doc, ctx)
     return compiled, diagnostics + diags
+
+
+class StoredDefinition(Protocol):
+    """A published definition version as the store keeps it (engine.store DefinitionRecord)."""
+
+    @property
+    def def_id(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def source_text(self) -> str: ...
+
+
+def pinned(catalog: Catalog, stored: StoredDefinition, forms: Mapping[str, Form] | None = None) -> Definition:
+    """The exact definition version a record was captured with: the installed one with that
+    content hash, else compiled again from the stored source with its pack's context (once per
+    process). Raises LookupError, with the diagnostics, when the source no longer compiles."""
+    found = catalog.by_hash(stored.content_hash)
+    if found is not None:
+        return found
+    compiled, diagnostics = compile_stored(stored.source_text, f"<stored {stored.def_id}@{stored.version}>", catalog, forms)
+    if compiled is None:
+        problems = "; ".join(str(d) for d in diagnostics if d.is_error)
+        raise LookupError(f"{stored.def_id}@{stored.version} cannot be compiled from its stored source: {problems}")
+    catalog.keep_stored(compiled)
+    return compiled

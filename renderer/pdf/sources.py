@@ -16,11 +16,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.catalog import Catalog
-from engine.compiler import PackContext
 from engine.evaluator import Context, evaluate
-from engine.forms import compile_form
 from engine.model import Form
-from engine.reader import read_text
+from engine.packs import pinned
 from engine.store import Actor, PatientRecord, Store
 from engine.store.errors import StoreError
 from engine.store.records import DefinitionRecord
@@ -30,8 +28,6 @@ from renderer.formatting import zone
 from renderer.pdf.clinic import data_uri
 from renderer.pdf.engine import AttachmentData
 from renderer.pdf.job import DocumentPart, PatientHeader, PrintOptions, Stamp
-
-_compiled: dict[str, Form] = {}
 
 
 def canonical_json(value: Any) -> bytes:
@@ -44,22 +40,13 @@ def sha256(data: bytes) -> str:
 
 
 def form_for(catalog: Catalog, definition: DefinitionRecord) -> Form:
-    """The compiled form of a stored definition version: from the catalog by content hash,
-    else compiled from the stored source (kept per hash for the life of the process)."""
-    found = catalog.by_hash(definition.content_hash)
-    if isinstance(found, Form):
-        return found
-    if definition.content_hash in _compiled:
-        return _compiled[definition.content_hash]
-    name = f"{definition.def_id}@{definition.version}"
-    doc, diagnostics = read_text(definition.source_text, name)
-    pack = catalog.packs.get(definition.def_id.split(".", 1)[0])
-    ctx = PackContext(pack.id, pack.locales, pack.default_locale) if pack else PackContext()
-    form, more = compile_form(doc, ctx) if doc is not None else (None, [])
-    if form is None:
-        problems = "; ".join(str(d) for d in [*diagnostics, *more] if d.is_error)
-        raise StoreError(f"stored definition {name} does not compile: {problems}")
-    _compiled[definition.content_hash] = form
+    """The compiled form of a stored definition version (engine.packs.pinned)."""
+    try:
+        form = pinned(catalog, definition)
+    except LookupError as error:
+        raise StoreError(str(error)) from error
+    if not isinstance(form, Form):
+        raise StoreError(f"{definition.def_id}@{definition.version} is not a form")
     return form
 
 

@@ -13,10 +13,8 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from engine.catalog import Catalog
-from engine.compiler import PackContext
-from engine.forms import compile_form
 from engine.model import Form
-from engine.reader import read_text
+from engine.packs import pinned
 from engine.store import Actor, DefinitionRecord, Store
 
 T = TypeVar("T")
@@ -35,25 +33,9 @@ def publish_form(store: Store, actor: Actor, form: Form) -> DefinitionRecord:
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _compile_stored(source_text: str, path: str) -> Form | None:
-    doc, _ = read_text(source_text, path)
-    if doc is None:
-        return None
-    form, _ = compile_form(doc, PackContext())
-    return form
-
-
 def pinned_form(catalog: Catalog, definition: DefinitionRecord) -> Form:
-    """The exact form version a document was captured with.
-
-    The installed catalog has it unless the pack moved on; then the stored source text is
-    compiled again (message ids of the old pack are not available in that case).
-    """
-    found = catalog.by_hash(definition.content_hash)
-    if isinstance(found, Form):
-        return found
-    form = _compile_stored(definition.source_text, f"<stored {definition.def_id}@{definition.version}>")
-    if form is None:
-        raise LookupError(f"form {definition.def_id}@{definition.version} cannot be compiled from its stored source")
+    """The exact form version a document was captured with (engine.packs.pinned)."""
+    form = pinned(catalog, definition)
+    if not isinstance(form, Form):
+        raise LookupError(f"{definition.def_id}@{definition.version} is not a form")
     return form
