@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.diagnostics import Diagnostic
+from engine.functions import whole_years
 from engine.model import Form, Item
 from engine.types import TYPES, convert
 
@@ -75,20 +76,30 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _patient(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Patient fields, with `age` derived from `birth_date` when not given."""
+def _patient(data: Mapping[str, Any], on: Any = None) -> dict[str, Any]:
+    """Patient fields, with `age` derived from `birth_date` when not given: as of ``on`` (the
+    encounter's date, so an old document reads as it did that day, on the page and in print),
+    else today."""
     patient = dict(data)
-    birth = patient.get("birth_date")
-    if isinstance(birth, str):
-        try:
-            birth = dt.date.fromisoformat(birth)
-            patient["birth_date"] = birth
-        except ValueError:
-            birth = None
-    if isinstance(birth, dt.date) and "age" not in patient:
-        today = dt.date.today()
-        patient["age"] = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    birth = _date(patient.get("birth_date"))
+    if birth is not None:
+        patient["birth_date"] = birth
+    if birth is not None and "age" not in patient:
+        patient["age"] = whole_years(birth, _date(on) or dt.date.today())
     return patient
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
 
 
 def row_container(form: Form, item: Item) -> Item | None:

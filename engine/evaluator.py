@@ -50,7 +50,7 @@ class _Run(Validation):
         self.errors: dict[str, tuple[ItemError, ...]] = {}
         self.issues: list[Diagnostic] = []
         self.env: dict[str, Any] = {
-            "patient": Record(_patient(context.patient)),
+            "patient": Record(_patient(context.patient, context.encounter.get("date"))),
             "encounter": Record(dict(context.encounter)),
             "score": Record({}),
         }

@@ -79,10 +79,10 @@ def _as_date(value: Any, name: str) -> dt.date:
     raise TypeError(f"{name}() needs a date, not {kind(value)}")
 
 
-def _whole_years(start: dt.date, end: dt.date) -> int:
+def whole_years(start: dt.date, end: dt.date) -> int:
     """Completed years; someone born on 29 February has a birthday on 1 March in other years."""
     if end < start:
-        return -_whole_years(end, start)
+        return -whole_years(end, start)
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
 
 
@@ -97,7 +97,7 @@ def age(birth_date: Any, on_date: Any = _MISSING_ARG) -> int | None:
     born, on = _as_date(birth_date, "age"), _as_date(on_date, "age")
     if on < born:
         raise ValueError(f"the birth date {born.isoformat()} is after {on.isoformat()}")
-    return _whole_years(born, on)
+    return whole_years(born, on)
 
 
 def today() -> dt.date:
@@ -117,7 +117,7 @@ def days_between(a: Any, b: Any) -> int | None:
 def years_between(a: Any, b: Any) -> int | None:
     if a is None or b is None:
         return None
-    return _whole_years(_as_date(a, "years_between"), _as_date(b, "years_between"))
+    return whole_years(_as_date(a, "years_between"), _as_date(b, "years_between"))
 
 
 def date(*args: Any) -> dt.date | None:

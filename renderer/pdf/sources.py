@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.catalog import Catalog
+from engine.chart_context import patient_fields
 from engine.evaluator import Context, evaluate
 from engine.model import Form
 from engine.packs import pinned
@@ -48,12 +49,6 @@ def form_for(catalog: Catalog, definition: DefinitionRecord) -> Form:
     if not isinstance(form, Form):
         raise StoreError(f"{definition.def_id}@{definition.version} is not a form")
     return form
-
-
-def age_on(birth: dt.date | None, day: dt.date) -> int | None:
-    if birth is None:
-        return None
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def patient_header(patient: PatientRecord) -> PatientHeader:
@@ -123,7 +118,7 @@ class Gatherer:
         form = form_for(self.catalog, stored.definition)
         day = record.effective_at.date()
         context = Context(
-            patient={"sex": patient.sex, "birth_date": patient.birth_date, "age": age_on(patient.birth_date, day)},
+            patient=patient_fields(patient),  # the evaluator derives the age on the encounter's date
             encounter={"date": day},
         )
         evaluation = evaluate(form, record.answers, context, self.options.locales[0])

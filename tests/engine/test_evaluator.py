@@ -346,6 +346,10 @@ items:
     assert evaluate(form, {}, adult).is_visible("pregnant")
     assert not evaluate(form, {}, child).is_visible("pregnant")
     assert not evaluate(form, {}, Context(patient={"sex": "male", "age": 40})).is_visible("pregnant")
+    # an old document reads as on its encounter's day: 11 then, whatever the age today
+    then = Context(patient={"sex": "female", "birth_date": "2000-06-02"}, encounter={"date": dt.date(2011, 6, 1)})
+    assert not evaluate(form, {}, then).is_visible("pregnant")
+    assert evaluate(form, {}, Context(patient={"sex": "female", "birth_date": "2000-06-02"}, encounter={"date": "2012-06-02"})).is_visible("pregnant")
 
 
 # -- incremental = full ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
+from engine.chart_context import patient_fields
 from engine.evaluator import Context, Evaluation, evaluate
 from engine.model import Form
 from engine.observations import derive_observations
@@ -49,7 +50,7 @@ AMEND = permission("documents.amend")
 def context_for(patient: PatientRecord, started_at: dt.datetime | None = None) -> Context:
     """What expressions see as `patient` and `encounter`."""
     encounter = {"date": started_at.date()} if started_at else {}
-    return Context(patient={"sex": patient.sex, "birth_date": patient.birth_date}, encounter=encounter)
+    return Context(patient=patient_fields(patient), encounter=encounter)
 
 
 async def _load(request: Request[Any, Any, Any], document_id: int) -> tuple[DocumentView, PatientRecord, Form]:
