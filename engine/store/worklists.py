@@ -28,6 +28,11 @@ class WorklistRow:
     status: str
     encounter_id: int | None = None
 
+    @property
+    def def_id(self) -> str:
+        """A document row's form id (its title is ``id@version``); an encounter row's kind."""
+        return self.title.partition("@")[0]
+
 
 def _names(p: Patient) -> tuple[str, str]:
     return (f"{p.given_name} {p.family_name}",

@@ -37,16 +37,16 @@ async def dashboard(request: Request[Any, Any, Any]) -> Response[Any]:
         return Redirect(target, status_code=HTTP_303_SEE_OTHER)
     who = actor(request)
     midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = await blocking(queries.encounters_since, store, who, midnight.astimezone(dt.UTC))
+    today = await blocking(store.worklists.encounters_since, who, midnight.astimezone(dt.UTC))
     clinical = bool(user and user.can("clinical.read"))
-    drafts = await blocking(queries.drafts_of, store, who) if clinical else []
+    drafts = await blocking(store.worklists.drafts, who) if clinical else []
     return page(request, "dashboard.html", today=today, drafts=drafts, titles=_titles(request), nav_section="dashboard")
 
 
 @get("/drafts", name="drafts", opt=permission("clinical.read"))
 async def drafts(request: Request[Any, Any, Any]) -> Response[Any]:
     store: Store = request.app.state.store
-    rows = await blocking(queries.drafts_of, store, actor(request))
+    rows = await blocking(store.worklists.drafts, actor(request))
     return page(request, "drafts.html", drafts=rows, titles=_titles(request), nav_section="drafts")
 
 
@@ -62,7 +62,7 @@ async def show(request: Request[Any, Any, Any], encounter_id: FromPath[int]) -> 
     if encounter is None:
         raise NotFoundException(f"encounter {encounter_id} not found in this clinic")
     patient = await blocking(store.patients.get, who, encounter.patient_id)
-    documents = await blocking(queries.documents_of_encounter, store, who, encounter_id)
+    documents = await blocking(store.worklists.encounter_documents, who, encounter_id)
     catalog = request.app.state.catalog
     forms = [(f.id, label(f.title, request.state.locale).text) for f in catalog.latest_forms() if f.id != "core.registration"]
     return page(request, "encounters/show.html", encounter=encounter, patient=patient, documents=documents,
