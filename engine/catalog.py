@@ -78,9 +78,12 @@ class Catalog:
         found = self.get("form", form_id, version)
         return found if isinstance(found, Form) else None
 
+    def latest(self, kind: str) -> list[Definition]:
+        """The latest version of every definition of ``kind``, by id."""
+        return [d for (k, _), d in sorted(self._latest.items()) if k == kind]
+
     def latest_forms(self) -> list[Form]:
-        ids = {i for (k, i, _) in self._by_key if k == "form"}
-        return [f for i in sorted(ids) if (f := self.form(i)) is not None]
+        return [f for f in self.latest("form") if isinstance(f, Form)]
 
     def rules(self) -> list[Rule]:
         return [d for d in self._by_key.values() if isinstance(d, Rule)]
@@ -90,8 +93,7 @@ class Catalog:
 
     def valuesets(self) -> list[ValueSet]:
         """The latest version of every value set."""
-        ids = {i for (k, i, _) in self._by_key if k == "valueset"}
-        return [v for i in sorted(ids) if isinstance(v := self.get("valueset", i), ValueSet)]
+        return [v for v in self.latest("valueset") if isinstance(v, ValueSet)]
 
     def keys(self) -> list[DefinitionKey]:
         return [d.key for d in self._by_key.values()]

@@ -176,12 +176,7 @@ def rules_for_event(catalog: Catalog, event: str) -> list[Rule]:
 
 
 def _latest_rules(catalog: Catalog) -> list[Rule]:
-    latest: dict[str, Rule] = {}
-    for rule in catalog.rules():
-        found = catalog.get("rule", rule.id)
-        if isinstance(found, Rule):
-            latest[rule.id] = found
-    return list(latest.values())
+    return [r for r in catalog.latest("rule") if isinstance(r, Rule)]
 
 
 def form_cards(catalog: Catalog, evaluation: Evaluation, chart: ChartContext, locale: str = "en") -> list[Card]:
