@@ -10,6 +10,7 @@ jobs. With ``workers=0`` it renders in the calling process (the CLI, tests).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -32,7 +33,8 @@ class PdfRenderer:
             engine.warm()
             return
         executor = self._pool()
-        for future in [executor.submit(engine.warm) for _ in range(self.workers)]:
+        # the executor's initializer warms each process; this only makes them start now
+        for future in [executor.submit(os.getpid) for _ in range(self.workers)]:
             future.result()
 
     def _pool(self) -> ProcessPoolExecutor:

@@ -109,9 +109,10 @@ def chart_job(g: Gatherer, clinic: ClinicSettings, patient_id: int, now: dt.date
     """The patient, the newest signed allergies, problems, medications and vitals, and
     the most recent encounters and documents."""
     patient = g.store.patients.get(g.actor, patient_id)
-    latest = g.latest_documents(patient_id, forms)
+    entries = g.store.charts.timeline(g.actor, patient_id)  # read (and audited) once
+    latest = g.latest_documents(entries, forms)
     parts = [g.part(latest[f], patient) for f in forms if f in latest]
-    timeline = tuple(g.store.charts.timeline(g.actor, patient_id, limit=TIMELINE_ROWS))
+    timeline = tuple(entries[:TIMELINE_ROWS])
     stamp = g.stamp(now, resolution)
     attachments, digest = _summary("chart", stamp, patient, parts)
     footer = (("Chart", patient.mrn), ("Documents", str(len(parts))), ("Content SHA-256", digest[:16]))

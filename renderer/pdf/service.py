@@ -137,12 +137,13 @@ class PdfService:
 
     def render(self, request: RenderRequest) -> tuple[bytes, bool]:
         """The PDF for ``request``: from the cache when this exact HTML was rendered before."""
-        key = cache_key(request)
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+        if self.cache is None:
+            return self.renderer.render(request), False
+        key = cache_key(request)  # hashes the whole HTML: only when there is a cache to look in
+        if (hit := self.cache.get(key)) is not None:
             return hit, True
         data = self.renderer.render(request)
-        if self.cache is not None:
-            self.cache.put(key, data)
+        self.cache.put(key, data)
         return data, False
 
     def _produce(self, actor: Actor, job: PrintJob, action: str, entity: str, entity_id: int,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from engine.catalog import Catalog
@@ -22,7 +22,7 @@ from engine.model import Form
 from engine.packs import pinned
 from engine.store import Actor, PatientRecord, Store
 from engine.store.errors import StoreError
-from engine.store.records import DefinitionRecord
+from engine.store.records import DefinitionRecord, TimelineEntry
 from engine.store.records import DocumentView as StoredDocument
 from renderer.documents import DocumentView
 from renderer.formatting import zone
@@ -130,10 +130,10 @@ class Gatherer:
             signed_by=self.user_name(record.signed_by), author=self.user_name(record.created_by),
         )
 
-    def latest_documents(self, patient_id: int, def_ids: tuple[str, ...]) -> dict[str, StoredDocument]:
-        """The newest signed or amended document of each form in ``def_ids``."""
+    def latest_documents(self, timeline: Iterable[TimelineEntry], def_ids: tuple[str, ...]) -> dict[str, StoredDocument]:
+        """The newest signed or amended document of each form in ``def_ids`` on ``timeline``."""
         found: dict[str, StoredDocument] = {}
-        for entry in self.store.charts.timeline(self.actor, patient_id):
+        for entry in timeline:
             def_id = entry.title.split("@", 1)[0]
             if entry.kind == "document" and def_id in def_ids and def_id not in found and entry.status in ("signed", "amended"):
                 found[def_id] = self.store.documents.get(self.actor, entry.id)
