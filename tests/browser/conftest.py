@@ -8,21 +8,14 @@ Playwright package is missing, so a machine without them still runs the rest.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine.packs import load
-from engine.store import Database, Store, upgrade
-from renderer.web.app import create_app
-from renderer.web.seed import DEMO_USERS, seed_demo
-from renderer.web.settings import WebSettings
-from tests.renderer.conftest import compiled_catalogs
+from renderer.web.seed import DEMO_USERS
+from tests.apps import demo_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -34,62 +27,20 @@ CHROMIUM_ARGS = [
 
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    result = load([ROOT / "form_definitions"], extra_files=[ROOT / "tests" / "renderer" / "forms" / "widgets.yaml"])
-    assert result.ok
-    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'clinic.db'}")
-    upgrade(db)
-    store = Store(db)
-    seed_demo(store, result.catalog)
-    locale_dir = compiled_catalogs(tmp_path_factory.mktemp("browser-locale"))
-    settings = WebSettings(log_level="WARNING", locale_dir=locale_dir, secret_key="browser-tests")
-    app = create_app(settings, catalog=result.catalog, store=store)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
+    """The core pack and the widget test form, served on loopback."""
+    with demo_server(tmp_path_factory.mktemp("browser"), [ROOT / "form_definitions"],
+                     extra_files=[ROOT / "tests" / "renderer" / "forms" / "widgets.yaml"], secret_key="browser-tests") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
 def specialty_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with every pack (core, dental, cardiology) served by uvicorn on loopback."""
-    import uvicorn
-
-    result = load([ROOT / "form_definitions", ROOT / "specialties"])
-    assert result.ok, [str(d) for d in result.diagnostics if d.is_error]
-    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('specialty-db') / 'clinic.db'}")
-    upgrade(db)
-    store = Store(db)
-    seed_demo(store, result.catalog)
-    settings = WebSettings(log_level="WARNING", locale_dir=compiled_catalogs(tmp_path_factory.mktemp("specialty-locale")),
-                           secret_key="specialty-browser-tests")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, catalog=result.catalog, store=store),
-                                           host="127.0.0.1", port=(port := _free_port()), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
+    with demo_server(tmp_path_factory.mktemp("specialty"), [ROOT / "form_definitions", ROOT / "specialties"],
+                     secret_key="specialty-browser-tests") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

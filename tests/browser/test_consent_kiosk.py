@@ -9,8 +9,6 @@ text the page showed."""
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,15 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from engine.consents import canonical
-from engine.packs import load
-from engine.store import Database, Store, upgrade
+from engine.store import Store
 from engine.store.models import ConsentRecord
 from engine.store.signing_models import ConsentSignature
-from renderer.web.app import create_app
-from renderer.web.seed import seed_demo
-from renderer.web.settings import WebSettings
-from tests.browser.conftest import ROOT, _free_port, shot, sign_in
-from tests.renderer.conftest import compiled_catalogs
+from tests.apps import demo_server
+from tests.browser.conftest import ROOT, shot, sign_in
 
 pytestmark = pytest.mark.browser
 NOOR = 9  # demo patient Noor Haddad, born 2010-02-28: 16 years old
@@ -35,28 +29,9 @@ NOOR = 9  # demo patient Noor Haddad, born 2010-02-28: 16 years old
 @pytest.fixture(scope="module")
 def consent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
     """The app with every pack (core, dental, cardiology) served by uvicorn on loopback."""
-    import uvicorn
-
-    result = load([ROOT / "form_definitions", ROOT / "specialties"])
-    assert result.ok, [str(d) for d in result.diagnostics if d.is_error]
-    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('consent-db') / 'clinic.db'}")
-    upgrade(db)
-    store = Store(db)
-    seed_demo(store, result.catalog)
-    settings = WebSettings(log_level="WARNING", locale_dir=compiled_catalogs(tmp_path_factory.mktemp("consent-locale")),
-                           secret_key="consent-browser-tests")
-    app = create_app(settings, catalog=result.catalog, store=store)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}", store
-    server.should_exit = True
-    thread.join(timeout=5)
+    with demo_server(tmp_path_factory.mktemp("consent"), [ROOT / "form_definitions", ROOT / "specialties"],
+                     secret_key="consent-browser-tests") as served:
+        yield served
 
 
 @pytest.fixture()

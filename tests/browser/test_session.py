@@ -3,21 +3,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from engine.packs import load
-from engine.store import Database, Store, upgrade
-from renderer.web.app import create_app
-from renderer.web.seed import seed_demo
-from renderer.web.settings import WebSettings
+from tests.apps import demo_server
 from tests.browser.conftest import ROOT, shot, sign_in
-from tests.renderer.conftest import compiled_catalogs
 
 pytestmark = pytest.mark.browser
 
@@ -25,28 +17,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def short_sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with a 12-second idle timeout that warns 8 seconds before the end."""
-    import uvicorn
-
-    result = load([ROOT / "form_definitions"])
-    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('short') / 'clinic.db'}")
-    upgrade(db)
-    store = Store(db)
-    seed_demo(store, result.catalog)
-    settings = WebSettings(log_level="WARNING", locale_dir=compiled_catalogs(tmp_path_factory.mktemp("loc")),
-                           secret_key="short", session_idle_minutes=0.2, session_warning_seconds=8)
-    app = create_app(settings, catalog=result.catalog, store=store)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
+    with demo_server(tmp_path_factory.mktemp("short"), [ROOT / "form_definitions"], secret_key="short",
+                     session_idle_minutes=0.2, session_warning_seconds=8) as (url, _):
+        yield url
 
 
 def test_the_idle_warning_counts_down_and_stay_signed_in_keeps_the_session(page: Any, short_sessions: str) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from litestar import Litestar
+
+from tests.apps import serve
 
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1990-04-02", "gender": "female"}
 
@@ -33,19 +31,8 @@ PREGNANT = {"resourceType": "Condition", "clinicalStatus": {"coding": [{"code": 
 
 @pytest.fixture(scope="module")
 def base_url(app: Litestar) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app, lifespan="on", timeout=15) as url:
+        yield url
 
 
 def _request(hook: str, prefetch: dict[str, Any], **context: Any) -> dict[str, Any]:
