@@ -163,8 +163,11 @@ def _too_deep(text: str) -> bool:
                     return True
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        # libyaml (bundled with PyYAML >= 6.0.3) stops at its own limit of 1,000 levels
+        return "nesting depth" in (exc.problem or "")  # else composing reports the error with its position
     except yaml.YAMLError:
-        return False  # composing reports the syntax error with its position
+        return False
     return False
 
 

@@ -112,7 +112,13 @@ def test_fill_autosave_sign_view_and_amend(client: Client) -> None:
     # signing refuses invalid answers and names them
     refused = client.post(url, data={**VITALS, "systolic": "12", "_version": new_version, "_action": "sign"})
     assert refused.status_code == 422 and "#f-systolic" in refused.text
-    signed = client.post(url, data={**VITALS, "_version": new_version, "_action": "sign"}, follow_redirects=False)
+    # ... and keeps them as the draft: the refused page carries the version that save made
+    kept_version = _soup(refused).find("input", attrs={"name": "_version"})["value"]
+    assert int(kept_version) == int(new_version) + 1
+    assert _soup(client.get(url)).find(id="f-systolic")["value"] == "12"
+    stale = client.post(url, data={**VITALS, "_version": new_version, "_action": "sign"}, follow_redirects=False)
+    assert stale.status_code == 409  # based on the version before the refused sign's save
+    signed = client.post(url, data={**VITALS, "_version": kept_version, "_action": "sign"}, follow_redirects=False)
     assert signed.status_code == 303
     view = _soup(client.get(url))
     assert view.find("form", id="answers-form") is None  # read-only

@@ -124,6 +124,7 @@ def test_signing_is_refused_until_the_critical_card_has_a_reason(client: Client,
     assert "give a reason for overriding" in slot.find(class_="errors").get_text()
     assert soup.find(id="f-medications-0-drug") is not None  # the answers are kept
     assert "Draft" in _soup(client.get(url)).find(class_="status").get_text()
+    version = soup.find("input", attrs={"name": "_version"})["value"]  # the refused answers were kept as the draft
     # a reason chosen with the sign button: overridden, logged, signed
     signed = client.post(url, data={**_drug("amoxicillin"), "_version": version, "_action": "sign",
                                     f"_override.{RULE}": "tolerated-before"}, follow_redirects=False)
@@ -172,7 +173,9 @@ def test_an_acknowledged_card_stays_away_until_its_inputs_change(client: Client,
     changed = _soup(client.post(f"{url}/live", data={**_drug("ampicillin"), "_changed": "medications[0].drug"}, headers=HX))
     assert changed.find(id=SLOT).find(class_="alert--critical") is not None
     version = _version(client, url)
-    assert client.post(url, data={**_drug("ampicillin"), "_version": version, "_action": "sign"}).status_code == 422
+    refused = client.post(url, data={**_drug("ampicillin"), "_version": version, "_action": "sign"})
+    assert refused.status_code == 422
+    version = _soup(refused).find("input", attrs={"name": "_version"})["value"]  # kept as the draft
     # back to the acknowledged inputs: quiet, and signing goes through
     signed = client.post(url, data={**_drug("amoxicillin"), "_version": version, "_action": "sign"}, follow_redirects=False)
     assert signed.status_code == 303
@@ -215,7 +218,7 @@ def test_the_panel_orders_by_severity_and_a_warning_can_be_noted(client: Client,
     assert "Noted:" in noted.find(id="alert-core-tachycardia").get_text()
     assert ("core.tachycardia", "accepted", None) in _log(store, url)
     # a warning never blocks signing; the critical one does
-    refused = client.post(url, data={**vitals, "_action": "sign"})
+    refused = client.post(url, data={**vitals, "_version": noted.find("input", attrs={"name": "_version"})["value"], "_action": "sign"})
     assert refused.status_code == 422 and "1 critical alert" in refused.text
 
 

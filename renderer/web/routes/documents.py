@@ -173,8 +173,11 @@ async def submit(request: Request[Any, Any, Any], document_id: FromPath[int]) ->
             # the rules run again here, on the answers being signed: the live panel is only a view
             panel = await _panel(request, doc, ev, sub, signing=ev.valid)
             if not ev.valid or panel.blocking:
-                return _fill_page(request, doc, patient, FormView(ev, show_all_errors=True), panel, status_code=422,
-                                  blocked=panel.blocking)
+                # not signed, but kept: the answers are saved as the draft they are
+                kept = await blocking(store.documents.save_draft, actor(request), document_id, base_version=base,
+                                      answers=_answers(ev), observations=derive_observations(ev))
+                return _fill_page(request, DocumentView(kept, doc.definition), patient, FormView(ev, show_all_errors=True), panel,
+                                  status_code=422, blocked=panel.blocking, saved_at=kept.updated_at)
             await blocking(store.documents.sign, actor(request), document_id, base_version=base,
                            answers=_answers(ev), observations=derive_observations(ev))
             return Redirect(f"/documents/{document_id}", status_code=HTTP_303_SEE_OTHER)

@@ -82,6 +82,12 @@
     var edits = 0;
     var saved = 0;
     var sending = 0;
+    // an autosave on its way (its answer brings the draft's new _version), and the answers
+    // form being posted (it carries every answer: no autosave or beacon may race it, or the
+    // post would be based on a version the autosave has just replaced: a 409)
+    var inflight = false;
+    var leaving = false;
+    var afterSave = null;
     var url = autosave.getAttribute("hx-post");
     var draft = function () {
       var body = new FormData(answers);
@@ -95,11 +101,19 @@
     var rowPending = false;
     document.addEventListener("htmx:configRequest", function (event) {
       var elt = event.detail.elt;
-      if (elt === autosave) { sending = edits; }
+      if (elt === autosave) {
+        if (leaving) { event.preventDefault(); return; }
+        sending = edits;
+        inflight = true;
+      }
       if (elt && (elt.name === "_add_row" || elt.name === "_remove_row") && answers.contains(elt)) { rowPending = true; }
     });
     document.addEventListener("htmx:afterRequest", function (event) {
       var elt = event.detail.elt;
+      if (elt === autosave) {
+        inflight = false;
+        if (afterSave) { var resume = afterSave; afterSave = null; resume(); }
+      }
       if (!event.detail.successful) { return; }
       if (elt === autosave) {
         saved = Math.max(saved, sending);
@@ -111,7 +125,18 @@
     });
     document.addEventListener("submit", function (event) {
       var form = event.target;
-      if (form === answers || edits <= saved) { return; }
+      if (form === answers) {
+        // save and sign post every answer themselves; one waits for an autosave on its way
+        // so that it is based on the version that autosave makes
+        if (inflight) {
+          event.preventDefault();
+          afterSave = function () { form.requestSubmit(event.submitter || undefined); };
+          return;
+        }
+        if (!event.defaultPrevented) { leaving = true; saved = edits; }
+        return;
+      }
+      if (edits <= saved) { return; }
       event.preventDefault();
       var token = meta("csrf-token");
       var now = edits;
