@@ -198,6 +198,12 @@ def test_nothing_is_lost_when_leaving_before_the_autosave(page: Any, server_url:
     _settle(page)
     page.click(".meta a[href^='/encounters/']")
     page.wait_for_url("**/encounters/*")
-    page.goto(document_url)
+    # the beacon is sent as the page goes and nobody waits for its answer: coming back at
+    # once may overtake it, so come back until it has landed (5 s at most)
+    for _ in range(25):
+        page.goto(document_url)
+        if page.locator("#item-medications .repeat-row").count() == 1:
+            break
+        page.wait_for_timeout(200)
     assert page.locator("#item-medications .repeat-row").count() == 1
     assert page.input_value("#f-medications-0-drug") == "amoxicillin"
