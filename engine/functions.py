@@ -3,7 +3,7 @@
 Every function is pure (apart from `today` and `now`, which read the clock), takes
 positional arguments only and follows the missing-value rules of docs/expressions.md:
 scalar functions give None when a needed argument is None; aggregates (sum, min, max, count,
-mean, any, all) skip missing values; predicates (contains, has_code, has_any_code) give
+mean, any, all) skip missing values; predicates (contains, has_code, has_any_code, has_code_under) give
 False. Wrong argument types raise TypeError or ValueError, which the evaluator reports as
 EVAL001. `LIBRARY` is the single table: the checker reads arities from it and
 docs/expressions.md documents every entry (a test keeps the two in step).
@@ -330,10 +330,12 @@ def _codings(value: Any, depth: int = 0) -> Iterable[tuple[Any, Any]]:
         yield from _codings(field(value, "coding"), depth + 1)
 
 
-def _matches(values: Any, system: Any, codes: set[str]) -> bool:
+def _matches(values: Any, system: Any, wanted: Callable[[Any], bool] | set[str]) -> bool:
+    """Whether a coding in ``values`` of ``system`` has a code in ``wanted`` (a set, or a test)."""
     if system is not None and not isinstance(system, str):
         raise TypeError(f"the code system must be text, not {kind(system)}")
-    return any(code in codes and (not system or not s or s == system) for s, code in _codings(values))
+    test = wanted.__contains__ if isinstance(wanted, set) else wanted
+    return any(test(code) and (not system or not s or s == system) for s, code in _codings(values))
 
 
 def has_code(values: Any, system: Any, code: Any) -> bool:
@@ -345,6 +347,14 @@ def has_code(values: Any, system: Any, code: Any) -> bool:
 def has_any_code(values: Any, system: Any, codes: Any) -> bool:
     wanted = {codes} if isinstance(codes, str) else {_text(c, "has_any_code") for c in _flat([codes])}
     return _matches(values, system, wanted)
+
+
+def has_code_under(values: Any, system: Any, codes: Any) -> bool:
+    """A code equal to one of ``codes`` or below it: hierarchical code systems (ICD-10, ATC)
+    put a code's children under its leading characters, so 'Q21' covers 'Q21.3'."""
+    given = [codes] if isinstance(codes, str) else [_text(c, "has_code_under") for c in _flat([codes])]
+    wanted = tuple(c for c in given if c)  # '' would be above every code
+    return _matches(values, system, lambda code: isinstance(code, str) and code.startswith(wanted))
 
 
 def _classes(values: Any) -> set[str]:
@@ -466,6 +476,7 @@ LIBRARY: dict[str, Function] = {f.name: f for f in (
     _f("coalesce", coalesce, "a, b, ...", (1, None), "the first value that is not missing", "coalesce(pain, 0) > 6"),
     _f("has_code", has_code, "values, system, code", (3, 3), "whether a code occurs in the values", "has_code(problems, 'http://snomed.info/sct', '24211005')"),
     _f("has_any_code", has_any_code, "values, system, codes", (3, 3), "whether any of the codes occurs", "has_any_code(allergies, '', ['penicillin', 'amoxicillin'])"),
+    _f("has_code_under", has_code_under, "values, system, codes", (3, 3), "whether a code at or below any of the codes occurs (ICD-10: 'Q21' covers 'Q21.3')", "has_code_under(problems, 'http://hl7.org/fhir/sid/icd-10', ['I33', 'Q21.3'])"),
     _f("has_class", has_class, "records, class", (2, 2), "whether any record belongs to the class (from value sets)", "has_class(medications, 'anticoagulants')"),
     _f("shared_classes", shared_classes, "records_a, records_b...", (2, None), "the classes records_a shares with any of the other lists", "count(shared_classes(allergies, order, medications)) > 0"),
     _f("value_of", value_of, "records, system, code", (3, 3), "the value of the record with that code (the latest observation of a code)", "value_of(observations, 'http://loinc.org', '8480-6') >= 180"),
