@@ -128,6 +128,21 @@ class Documents(Service):
             tx.audit("read", "document", document_id, patient_id=doc.patient_id)
             return DocumentView(document_record(doc), definition_record(definition))
 
+    def latest_of_form(self, actor: Actor, patient_id: int, def_id: str,
+                       statuses: Sequence[str] = FINAL) -> DocumentRecord | None:
+        """The patient's newest document of form ``def_id`` in one of ``statuses`` (audited
+        as a read of that document), or None."""
+        with self._tx(actor) as tx:
+            tx.require_patient(patient_id)
+            doc = tx.session.scalars(
+                select(Document).where(Document.clinic_id == actor.clinic_id, Document.patient_id == patient_id,
+                                       Document.def_id == def_id, Document.status.in_(tuple(statuses)))
+                .order_by(Document.effective_at.desc(), Document.id.desc()).limit(1)).first()
+            if doc is None:
+                return None
+            tx.audit("read", "document", doc.id, patient_id=patient_id)
+            return document_record(doc)
+
     def revisions(self, actor: Actor, document_id: int) -> list[RevisionRecord]:
         """The full history of a document, conflicts included, oldest first (audited)."""
         with self._tx(actor) as tx:

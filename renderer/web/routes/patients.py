@@ -1,4 +1,4 @@
-"""Patients: search (Arabic or Latin, partial, or MRN), registration, the chart."""
+"""Patients: search (Arabic or Latin, partial, or MRN), registration, editing details, the chart."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from engine.evaluator import Context, evaluate
-from engine.store import NotFoundError, Store
+from engine.store import ConflictError, NotFoundError, PatientRecord, Store
+from engine.store.records import DocumentRecord
 from renderer.fields import FormView
 from renderer.web.auth import actor, current_user
 from renderer.web.chart import chart_data
 from renderer.web.formpost import first_input_of_new_row, live_response, read_submission
 from renderer.web.permissions import permission
-from renderer.web.registration import FORM_ID, register
+from renderer.web.registration import FORM_ID, current_registration, register, update_registration
 from renderer.web.services import blocking
 from renderer.web.views import page
 
@@ -74,6 +75,66 @@ async def register_live(request: Request[Any, Any, Any]) -> Response[Any]:
     return live_response(request, ev, sub, "/patients/new/live")
 
 
+async def _patient(request: Request[Any, Any, Any], patient_id: int) -> PatientRecord:
+    try:
+        found: PatientRecord = await blocking(request.app.state.store.patients.get, actor(request), patient_id)
+    except NotFoundError as exc:
+        raise NotFoundException(str(exc)) from exc
+    return found
+
+
+def _edit_page(request: Request[Any, Any, Any], patient: PatientRecord, view: FormView, registration: DocumentRecord | None,
+               status_code: int = 200, reason: str = "", **extra: Any) -> Response[Any]:
+    tr = request.state.translations
+    return page(request, "patients/edit.html", status_code=status_code, view=view, patient=patient, registration=registration,
+                reason=reason, action_url=f"/patients/{patient.id}/edit", live_url=f"/patients/{patient.id}/edit/live",
+                actions=[("_action", "save", tr.gettext("Save the details"), "primary")], nav_section="patients", **extra)
+
+
+@get("/patients/{patient_id:int}/edit", name="patient-edit", opt=permission("patients.register"))
+async def edit_form(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> Response[Any]:
+    """The registration form again, filled with the patient's current details."""
+    form = _registration_form(request)
+    patient = await _patient(request, patient_id)
+    answers, registration = await blocking(current_registration, request.app.state.store, actor(request), patient)
+    return _edit_page(request, patient, FormView(evaluate(form, answers, Context(), request.state.locale)), registration)
+
+
+@post("/patients/{patient_id:int}/edit", name="patient-edit-post", opt=permission("patients.register"))
+async def edit_post(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> Response[Any]:
+    form = _registration_form(request)
+    store: Store = request.app.state.store
+    patient = await _patient(request, patient_id)
+    _, registration = await blocking(current_registration, store, actor(request), patient)
+    sub = await read_submission(request, form)
+    reason = sub.data.get("_reason").strip()[:500]
+    ev = evaluate(form, sub.raw, Context(), request.state.locale)
+    if sub.action is not None:
+        return _edit_page(request, patient, FormView(ev), registration, reason=reason,
+                          autofocus_path=first_input_of_new_row(form, ev, sub.action))
+    if not ev.valid:
+        return _edit_page(request, patient, FormView(ev, show_all_errors=True), registration, status_code=422, reason=reason)
+    try:
+        base = int(sub.data.get("_version")) if registration is not None else None
+    except ValueError:
+        base = None
+    why = reason or request.state.translations.gettext("Patient details updated")
+    try:
+        await blocking(update_registration, store, actor(request), patient_id, ev, registration, base, why)
+    except ConflictError as conflict:
+        return _edit_page(request, patient, FormView(ev), registration, status_code=409, reason=reason, conflict=conflict)
+    return Redirect(f"/patients/{patient_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/patients/{patient_id:int}/edit/live", name="patient-edit-live", opt=permission("patients.register"))
+async def edit_live(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> Response[Any]:
+    form = _registration_form(request)
+    await _patient(request, patient_id)  # another clinic's patient does not exist here
+    sub = await read_submission(request, form)
+    ev = evaluate(form, sub.raw, Context(), request.state.locale)
+    return live_response(request, ev, sub, f"/patients/{patient_id}/edit/live")
+
+
 @get("/patients/{patient_id:int}", name="chart", opt=permission("patients.chart"))
 async def chart(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> Response[Any]:
     try:
@@ -102,4 +163,4 @@ async def start_encounter(request: Request[Any, Any, Any], patient_id: FromPath[
     return Redirect(f"/encounters/{encounter.id}", status_code=HTTP_303_SEE_OTHER)
 
 
-ROUTES = [search, register_form, register_post, register_live, chart, start_encounter]
+ROUTES = [search, register_form, register_post, register_live, edit_form, edit_post, edit_live, chart, start_encounter]
