@@ -23,8 +23,12 @@ DEMO_USERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "auditor": ("auditor-demo-pass", "Omar Auditor", ("auditor",)),
 }
 
+#: A birth date: ISO text, or (years, days) of age on the day the demo is seeded, for a patient
+#: whose age the demo depends on (Noor is 16 on any day: her consents ask for a guardian).
+Born = str | tuple[int, int]
+
 #: (given, family, given_ar, family_ar, sex, birth date)
-DEMO_PATIENTS: tuple[tuple[str, str, str, str, str, str], ...] = (
+DEMO_PATIENTS: tuple[tuple[str, str, str, str, str, Born], ...] = (
     ("Ahmad", "Saleh", "أحمد", "صالح", "male", "1975-03-14"),
     ("Fatima", "Haddad", "فاطمة", "حداد", "female", "1988-11-02"),
     ("Layla", "Nasser", "ليلى", "ناصر", "female", "1992-06-21"),
@@ -33,7 +37,7 @@ DEMO_PATIENTS: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("Yousef", "Odeh", "يوسف", "عودة", "male", "1958-12-12"),
     ("Huda", "Al-Masri", "هدى", "المصري", "female", "1979-04-05"),
     ("Khaled", "Zuabi", "خالد", "الزعبي", "male", "1995-07-17"),
-    ("Noor", "Haddad", "نور", "حداد", "female", "2010-02-28"),
+    ("Noor", "Haddad", "نور", "حداد", "female", (16, 120)),
     ("Samir", "Qasem", "سمير", "قاسم", "male", "1983-10-10"),
     ("Aisha", "Darwish", "عائشة", "درويش", "female", "1966-05-23"),
     ("Ibrahim", "Shami", "إبراهيم", "الشامي", "male", "1990-08-08"),
@@ -55,6 +59,19 @@ class SeedResult:
     patients: int
 
 
+def birth_date(born: Born, today: dt.date) -> str:
+    """``born`` as an ISO date; (years, days) counts back from ``today`` (29 February's
+    anniversary in a common year is the 28th)."""
+    if isinstance(born, str):
+        return born
+    years, days = born
+    try:
+        anniversary = today.replace(year=today.year - years)
+    except ValueError:
+        anniversary = today.replace(year=today.year - years, day=28)
+    return (anniversary - dt.timedelta(days=days)).isoformat()
+
+
 def _registration(catalog: Catalog, given: str, family: str, given_ar: str, family_ar: str, sex: str, birth: str, n: int) -> dict[str, object]:
     return {
         "given_name_en": given, "family_name_en": family, "given_name_ar": given_ar, "family_name_ar": family_ar,
@@ -63,8 +80,9 @@ def _registration(catalog: Catalog, given: str, family: str, given_ar: str, fami
     }
 
 
-def seed_demo(store: Store, catalog: Catalog, clinic_code: str = "demo") -> SeedResult:
-    """Create the demo clinic unless it exists."""
+def seed_demo(store: Store, catalog: Catalog, clinic_code: str = "demo", now: dt.datetime | None = None) -> SeedResult:
+    """Create the demo clinic unless it exists; ``now``: the moment it is seeded (the visits
+    and the ages of DEMO_PATIENTS count back from it)."""
     existing = store.accounts.clinic_by_code(clinic_code)
     if existing is not None:
         return SeedResult(False, existing.id, 0)
@@ -77,14 +95,14 @@ def seed_demo(store: Store, catalog: Catalog, clinic_code: str = "demo") -> Seed
     registration = catalog.form(FORM_ID)
     vitals = catalog.form("core.vitals")
     assert registration is not None and vitals is not None, "the core pack is missing"
+    now = (now or dt.datetime.now()).astimezone().replace(microsecond=0)
     patients = []
-    for n, (given, family, given_ar, family_ar, sex, birth) in enumerate(DEMO_PATIENTS, start=1):
-        answers = _registration(catalog, given, family, given_ar, family_ar, sex, birth, n)
+    for n, (given, family, given_ar, family_ar, sex, born) in enumerate(DEMO_PATIENTS, start=1):
+        answers = _registration(catalog, given, family, given_ar, family_ar, sex, birth_date(born, now.date()), n)
         ev = evaluate(registration, answers, Context(), "en")
         assert ev.valid, (given, dict(ev.errors))
         patients.append(register(store, reception, ev, mrn=f"D-{n:06d}"))
     vitals_version = publish_form(store, doctor, vitals)
-    now = dt.datetime.now().astimezone().replace(microsecond=0)
     midnight = now.replace(hour=0, minute=0, second=0)
     for k, patient in enumerate(patients[:4]):
         context = Context(patient={"sex": patient.sex, "birth_date": patient.birth_date})

@@ -23,7 +23,7 @@ from tests.apps import demo_server
 from tests.browser.conftest import ROOT, shot, sign_in
 
 pytestmark = pytest.mark.browser
-NOOR = 9  # demo patient Noor Haddad, born 2010-02-28: 16 years old
+NOOR = 9  # demo patient Noor Haddad: 16 years old on the day the demo is seeded (renderer.web.seed)
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,17 @@ checks clean with complete translations, and every definition test passes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Self
 
 import pytest
 
+import engine.chart_context
+import engine.evaluation
+import engine.functions
 from engine.model import Form
 from engine.packs import LoadResult, load
 from engine.testing import run_tests
@@ -53,5 +59,32 @@ def test_every_form_has_tests(shipped: LoadResult) -> None:
 
 
 def test_every_definition_test_passes(shipped: LoadResult) -> None:
+    failed = [f"{o.location}: {o.definition} :: {o.name}: {o.detail}" for o in run_tests(shipped) if not o.passed]
+    assert failed == []
+
+
+class _AnyDate(type):
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, dt.date)
+
+
+def _calendar_on(day: dt.date) -> SimpleNamespace:
+    """The datetime module as the engine uses it, with ``date.today()`` on ``day``."""
+
+    class Date(dt.date, metaclass=_AnyDate):
+        @classmethod
+        def today(cls) -> Self:
+            return cls.fromordinal(day.toordinal())
+
+    return SimpleNamespace(**{**vars(dt), "date": Date})
+
+
+@pytest.mark.parametrize("day", [dt.date(2045, 3, 1), dt.date(2099, 12, 31)])
+def test_no_definition_test_expires(shipped: LoadResult, monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    """A fixture must not depend on the day it runs (a child born in 2022 is an adult from
+    2040): write `age:` rather than a birth date when the age matters."""
+    for module in (engine.functions, engine.evaluation, engine.chart_context):
+        monkeypatch.setattr(module, "dt", _calendar_on(day))
+    assert engine.functions.today() == day
     failed = [f"{o.location}: {o.definition} :: {o.name}: {o.detail}" for o in run_tests(shipped) if not o.passed]
     assert failed == []

@@ -74,7 +74,8 @@ def _signed(instance, *roles):  # type: ignore[no-untyped-def]
 
 
 def test_minor_needs_a_guardian(consent: Workflow) -> None:
-    minor = Situation(answers={"risks_discussed": True}, patient={"birth_date": "2010-06-01"})
+    born = dt.date.today() - dt.timedelta(days=16 * 365)  # 15 years and some 360 days old, on any day
+    minor = Situation(answers={"risks_discussed": True}, patient={"birth_date": born.isoformat()})
     instance = _signed(start(consent, T0), "patient", "clinician")
     tr = consent.transitions[0]
     assert missing_signers(tr, minor, instance) == ["guardian"]

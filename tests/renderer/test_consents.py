@@ -35,7 +35,7 @@ from tests.renderer.conftest import ROOT, compiled_catalogs, sign_in
 
 EXTRACTION = {"teeth": "55", "extraction_type": "simple", "anaesthesia": "local",
               "risks_discussed": ["pain_swelling", "bleeding", "infection", "dry_socket"]}
-MINOR, ADULT, OTHER = 9, 1, 2  # demo patients: Noor Haddad (born 2010), Ahmad Saleh, Fatima Haddad
+MINOR, ADULT, OTHER = 9, 1, 2  # demo patients: Noor Haddad (16 on the day of seeding), Ahmad Saleh, Fatima Haddad
 
 
 def png_data_url(width: int = 60, height: int = 20) -> str:
