@@ -302,8 +302,64 @@ def test_a_new_text_version_asks_for_re_consent(clinician: TestClient[Litestar],
         chosen = fresh.select_one('select[name=teeth] option[value="55"][selected], input[name=teeth][value="55"][checked]')
         assert chosen is not None
         path = open_link(client, new_id)
-        page = soup(client.get(f"{path}?lang=en").text)
-        assert any("Taking the tooth out" in b for b in shown_blocks(page))
+        with TestClient(app, base_url="http://testserver.local") as kiosk:
+            page = soup(kiosk.get(f"{path}?lang=en").text)
+            blocks = shown_blocks(page)
+            assert any("Taking the tooth out" in b for b in blocks)
+            shown = hashlib.sha256("\n".join(blocks).encode()).hexdigest()
+            done = kiosk.post(path, data=fields(page, signer_name="Omar Khalil"), follow_redirects=False)
+            assert done.status_code == 303 and done.headers["location"].startswith("/kiosk/thanks")
+        assert countersign(client, new_id).status_code == 303
+        listing = soup(client.get("/patients/4/consents").text)
+        panel = soup(client.get("/patients/4/consents/panel").text)
+        for shown_on in (listing, panel):
+            new_item = shown_on.select_one(f'[data-consent="{new_id}"]')
+            assert new_item.select_one("[data-status]")["data-status"] == "signed" and "1.1.0" in new_item.get_text()
+            old_item = shown_on.select_one(f'[data-consent="{consent_id}"]')
+            assert old_item.select_one("[data-status]")["data-status"] == "replaced"
+    with consent_store.db.engine.connect() as conn:
+        def given(consent: int) -> Any:
+            document = select(ConsentInstance.document_id).where(ConsentInstance.id == consent).scalar_subquery()
+            return conn.execute(select(ConsentRecord).where(ConsentRecord.document_id == document)).one()
+
+        old_record, new_record = given(consent_id), given(new_id)
+        roles = conn.execute(select(ConsentSignature.role).where(ConsentSignature.consent_id == new_id)
+                             .order_by(ConsentSignature.id)).scalars().all()
+        state = conn.execute(select(ConsentInstance.state).where(ConsentInstance.id == new_id)).scalar_one()
+    assert (old_record.event, old_record.text_version) == ("given", "1.0.0")
+    assert (new_record.event, new_record.text_version, new_record.language) == ("given", "1.1.0", "en")
+    assert new_record.text_sha256 == shown != old_record.text_sha256
+    assert state == "signed" and roles == ["patient", "clinician"]
+    steps = consent_steps(consent_store, new_id)
+    assert [s for s in steps if s[0] != "kiosk_view"] == [
+        ("started", ""), ("link_opened", ""), ("signed", "patient"), ("signed", "clinician"), ("completed", "")]
+    assert ("kiosk_view", "patient") in steps
+
+
+def consent_steps(store: Store, consent_id: int) -> list[tuple[str, str]]:
+    """The audited steps of one consent, oldest first: (step, role or refusal code)."""
+    with store.db.engine.connect() as conn:
+        rows = conn.execute(select(AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.detail)
+                            .where(AuditEvent.action.in_(("consent", "read"))).order_by(AuditEvent.seq)).all()
+    return [(d["step"], d.get("role") or d.get("code") or "") for kind, entity, d in rows
+            if d and "step" in d and ((kind == "consent" and entity == str(consent_id)) or d.get("consent_id") == consent_id)]
+
+
+def test_a_refused_kiosk_post_is_audited_with_its_code(clinician: TestClient[Litestar], tablet: TestClient[Litestar],
+                                                        consent_store: Store) -> None:
+    consent_id, path = start(clinician, OTHER)
+    page = soup(tablet.get(f"{path}?lang=en").text)
+    before = counts(consent_store)
+    assert tablet.post(path, data=fields(page, shown_sha256="0" * 64)).status_code == 422
+    assert tablet.post(path, data=fields(page, signature="", strokes="")).status_code == 422
+    assert counts(consent_store) == before
+    refusals = [s for s in consent_steps(consent_store, consent_id) if s[0] == "refused"]
+    assert refusals == [("refused", "text_changed"), ("refused", "signature_missing")]
+    with consent_store.db.engine.connect() as conn:
+        who = conn.execute(select(AuditEvent.role, AuditEvent.patient_id).where(
+            AuditEvent.action == "consent", AuditEvent.entity_type == "consent", AuditEvent.entity_id == str(consent_id))
+            .order_by(AuditEvent.seq.desc())).first()
+    assert who is not None and tuple(who) == ("patient-signing", OTHER)
 
 
 def test_the_chart_loads_the_consent_panel_and_reception_may_not_manage_consents(
