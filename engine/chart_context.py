@@ -11,18 +11,23 @@ Two stages with plain data between them, so the mapping is testable without a da
 
 Both the chart (``patient-view``) and the forms (rules applying to a form) use
 :func:`chart_context`, so a rule sees the same patient wherever it runs.
+
+The medication form is Cliniform's order entry (:data:`ORDER_ENTRY`): while it is filled,
+:func:`pending_orders` maps its rows that are not on the signed list yet to the same
+records, which ``order-select`` rules read as ``order`` (as CDS Hooks' draft orders).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalog import Catalog
-from engine.decisions import ChartContext
-from engine.model import Rule
+from engine.decisions import ChartContext, rules_for_event, touched_items
+from engine.evaluation import Evaluation
+from engine.model import Form, Item, Rule
 from engine.store import Actor, ListSpec, PatientRecord, Store
 from engine.store.records import ListEntry, SeriesPoint
 
@@ -61,6 +66,9 @@ SOURCES = (
     ListSource("problems", "core.problems", "problems", "problem", "problem_other", "problem_status", ("resolved",),
                ("onset_date",)),
 )
+#: the order entry: rows of the medication form not on the signed list yet are being ordered
+ORDER_ENTRY = next(source for source in SOURCES if source.name == "medications")
+ORDER_SELECT = "order-select"
 #: the vitals answer that says whether the patient is pregnant now, and how long it holds
 PREGNANT_ITEM = ("core.vitals", "pregnant")
 PREGNANCY_DAYS = 280
@@ -140,22 +148,68 @@ def reads_chart(rule: Rule) -> bool:
 def _list_records(source: ListSource, entries: Sequence[ListEntry], catalog: Catalog, locale: str) -> list[dict[str, Any]]:
     form = catalog.form(source.form_id)
     cell = form.index.get(source.code) if form else None
-    found: list[dict[str, Any]] = []
-    for entry in entries:
-        row = entry.value if isinstance(entry.value, dict) else {}
-        code = row.get(source.code)
-        status = row.get(source.status) or "active"
-        if not isinstance(code, str) or not code or status in source.inactive:
-            continue
-        option = cell.option(code) if cell is not None else None
-        display = option.display.get(locale) if option is not None else code
-        if code == "other" and row.get(source.other):
-            display = str(row[source.other])
-        record: dict[str, Any] = {"system": option.system if option else "", "code": code, "display": display,
-                                  "status": status, "date": entry.effective_at, "source": f"{entry.def_id}#{entry.document_id}"}
-        record.update({name: row.get(name) for name in source.extra})
-        found.append(record)
-    return found
+    return [{**record, "date": entry.effective_at, "source": f"{entry.def_id}#{entry.document_id}"}
+            for entry in entries if (record := _row_record(source, entry.value, cell, locale)) is not None]
+
+
+def _row_record(source: ListSource, value: Any, cell: Item | None, locale: str) -> dict[str, Any] | None:
+    """A list row as a record, or None when it names nothing or is inactive."""
+    row = value if isinstance(value, dict) else {}
+    code = row.get(source.code)
+    status = row.get(source.status) or "active"
+    if not isinstance(code, str) or not code or status in source.inactive:
+        return None
+    option = cell.option(code) if cell is not None else None
+    display = option.display.get(locale) if option is not None else code
+    if code == "other" and row.get(source.other):
+        display = str(row[source.other])
+    record: dict[str, Any] = {"system": option.system if option else "", "code": code, "display": display, "status": status}
+    record.update({name: row.get(name) for name in source.extra})
+    return record
+
+
+def pending_orders(evaluation: Evaluation, chart: ChartContext, locale: str, source: str = "",
+                   at: dt.datetime | None = None) -> tuple[dict[str, Any], ...]:
+    """The medications being ordered on the order entry form: its active rows whose drug is
+    not on the patient's signed list (``chart.medications``), a new drug or a row changed to
+    another drug, as the chart's records with status ``draft`` (CDS Hooks' draft orders).
+    A dose or route changed on a drug already listed is not a new order: it would share
+    every class with itself. ``source``/``at``: the draft document and its date."""
+    if evaluation.form.id != ORDER_ENTRY.form_id:
+        return ()
+    rows = evaluation.answers_json().get(ORDER_ENTRY.group)
+    if not isinstance(rows, list):
+        return ()
+    cell = evaluation.form.index.get(ORDER_ENTRY.code)
+    listed = {_drug(m) for m in chart.medications}
+    found = []
+    for row in rows:
+        record = _row_record(ORDER_ENTRY, row, cell, locale)
+        if record is not None and _drug(record) not in listed:
+            found.append({**record, "status": "draft", "date": at, "source": source})
+    return tuple(found)
+
+
+def _drug(record: Mapping[str, Any]) -> tuple[str, str, str]:
+    """What names a drug on the list: its code, or for "Other" the name written."""
+    code = str(record.get("code") or "")
+    name = str(record.get("display") or "").casefold() if code == "other" else ""
+    return str(record.get("system") or ""), code, name
+
+
+def order_select_rules(catalog: Catalog, form_id: str) -> list[Rule]:
+    """The ``order-select`` rules that run on ``form_id`` as a chart event: on the order entry
+    form, those not declared for the form itself (a rule declaring both the form and the
+    event runs once, as the form's rule, on the form's rows)."""
+    if form_id != ORDER_ENTRY.form_id:
+        return []
+    return [r for r in rules_for_event(catalog, ORDER_SELECT) if form_id not in r.forms]
+
+
+def order_changed(form: Form, changed: Iterable[str]) -> bool:
+    """Whether changing ``changed`` items can change the order: a cell or row of the order
+    entry's group, or an item the group depends on (the "takes no medicines" box)."""
+    return form.id == ORDER_ENTRY.form_id and ORDER_ENTRY.group in touched_items(form, changed)
 
 
 def _pregnant(problems: Sequence[Mapping[str, Any]], answer: Any) -> bool | None:

@@ -24,6 +24,8 @@ from engine.rules import fires, render_summary
 from engine.valuesets import Classifier
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+#: the code system of a rule's override reasons (their codes are the rule's own)
+OVERRIDE_REASONS = "https://cliniform.dev/override-reason"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,10 @@ class Card:
     inputs_hash: str
 
     def as_cds_hooks(self) -> dict[str, Any]:
+        """The card as CDS Hooks 2.0 sends it. Suggestions are alternatives with a label and
+        no actions (the clinician acts on them in the ordering system), so the card says
+        ``selectionBehavior: at-most-one`` (required with suggestions; the value CDS Hooks
+        1.0 clients understand too). Override reasons are Codings with a display."""
         card: dict[str, Any] = {
             "uuid": self.uuid,
             "summary": self.summary,
@@ -68,8 +74,9 @@ class Card:
             card["detail"] = self.detail
         if self.suggestions:
             card["suggestions"] = [{"label": s, "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.uuid}/{i}"))} for i, s in enumerate(self.suggestions)]
+            card["selectionBehavior"] = "at-most-one"
         if self.override_reasons:
-            card["overrideReasons"] = [{"code": c, "system": "https://cliniform.dev/override-reason", "display": d} for c, d in self.override_reasons]
+            card["overrideReasons"] = [{"code": c, "system": OVERRIDE_REASONS, "display": d} for c, d in self.override_reasons]
         return card
 
 
@@ -205,6 +212,11 @@ def form_affected_rules(rules: Iterable[Rule], form: Form, changed: Iterable[str
     """The rules to re-run after items of ``form`` changed (directly or through the items
     that depend on them): a cell inside a repeating group or grid row changes the whole
     group, which is the name a rule reads."""
+    return affected_rules(rules, touched_items(form, changed), form.dependents)
+
+
+def touched_items(form: Form, changed: Iterable[str]) -> set[str]:
+    """``changed`` with the items that depend on them and every group they sit in."""
     touched = set(changed)
     for item_id in list(touched):
         touched |= form.dependents.get(item_id, frozenset())
@@ -213,4 +225,4 @@ def form_affected_rules(rules: Iterable[Rule], form: Form, changed: Iterable[str
         while item is not None and item.parent is not None:
             touched.add(item.parent)
             item = form.index.get(item.parent)
-    return affected_rules(rules, touched, form.dependents)
+    return touched

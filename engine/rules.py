@@ -23,7 +23,12 @@ from engine.reader import SourceDocument
 RULE_NAMES = frozenset({"allergies", "medications", "problems", "observations", "order", "answers", "chart"}) | CONTEXT_NAMES
 EVENTS = ("patient-view", "order-select")
 SUMMARY_LIMIT = 140
+#: what ends a summary cut short to the limit at run time
+ELLIPSIS = "\u2026"
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]+)\}(?!\})")
+_LAST_SPACE = re.compile(r"\s\S*$")
+#: separators left dangling where a summary is cut (a list's comma, the Arabic comma, a colon)
+_TRAILING = " \t\n,\u060c;\u061b:-\u2013\u2014/\u00b7"
 
 
 def compile_rule(doc: SourceDocument, ctx: PackContext, forms: Mapping[str, Form]) -> tuple[Rule | None, list[Diagnostic]]:
@@ -98,8 +103,9 @@ def fires(rule: Rule, env: Mapping[str, Any]) -> bool:
 
 
 def render_summary(rule: Rule, env: Mapping[str, Any], locale: str, label: Callable[[str], str | None] | None = None) -> str:
-    """The summary in ``locale`` with its placeholders filled (missing values shown as -).
-    ``label`` names a code in the reader's language (a drug class code -> "البنسلينات")."""
+    """The summary in ``locale`` with its placeholders filled (missing values shown as -),
+    at most :data:`SUMMARY_LIMIT` characters (:func:`shorten`). ``label`` names a code in
+    the reader's language (a drug class code -> "البنسلينات")."""
     template = rule.summary.get(locale)
 
     def fill(match: re.Match[str]) -> str:
@@ -125,4 +131,20 @@ def render_summary(rule: Rule, env: Mapping[str, Any], locale: str, label: Calla
             return label(value) or value
         return str(value)
 
-    return _PLACEHOLDER.sub(fill, template).replace("{{", "{").replace("}}", "}")
+    return shorten(_PLACEHOLDER.sub(fill, template).replace("{{", "{").replace("}}", "}"))
+
+
+def shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    """``text`` when it fits in ``limit`` characters, else cut at the last word boundary
+    that leaves room for "…" (a word longer than that is cut inside). The compile-time
+    check (RULE002) counts a placeholder as 8 characters; a value filled in at run time
+    can be longer (four drug classes named in Arabic), and a card never exceeds the limit."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS)]
+    if not text[len(head)].isspace():  # the cut falls inside a word: end before that word
+        boundary = _LAST_SPACE.search(head)
+        if boundary is not None and boundary.start() > 0:
+            head = head[: boundary.start()]
+    return (head.rstrip(_TRAILING) or head) + ELLIPSIS
+

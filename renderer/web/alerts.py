@@ -13,6 +13,11 @@ same way or marked as noted (logged as ``accepted``). The choices are ordinary f
 the same panel works with htmx (the buttons post to the live endpoint) and without
 JavaScript (the buttons submit the form). Signing with a reason chosen counts as
 acknowledging. Every card shown, accepted or overridden is logged with the document.
+
+On the medication form (the order entry) the panel also has a slot for each ``order-select``
+rule that is not the form's own: it runs on the chart with ``order`` = the rows being
+ordered (engine.chart_context.pending_orders), and shows nothing while nothing is ordered.
+Its card is acknowledged, logged and blocks signing like any other.
 """
 
 from __future__ import annotations
@@ -23,10 +28,26 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.catalog import Catalog
-from engine.chart_context import chart_context, reads_chart
-from engine.decisions import SEVERITY_ORDER, Card, ChartContext, card_for, form_env, rules_for_form
+from engine.chart_context import (
+    ORDER_SELECT,
+    chart_context,
+    order_changed,
+    order_select_rules,
+    pending_orders,
+    reads_chart,
+)
+from engine.decisions import (
+    SEVERITY_ORDER,
+    Card,
+    ChartContext,
+    card_for,
+    chart_env,
+    form_affected_rules,
+    form_env,
+    rules_for_form,
+)
 from engine.evaluator import Evaluation
-from engine.model import Rule
+from engine.model import Form, Rule
 from engine.store import Actor, Store
 from engine.store.records import AlertRecord, DocumentRecord
 from engine.valuesets import Classifier
@@ -104,17 +125,54 @@ class Panel:
 
 
 def ordered_rules(catalog: Catalog, form_id: str) -> list[Rule]:
-    """The rules of a form in panel order: critical first, then warning, then info."""
-    return sorted(rules_for_form(catalog, form_id), key=lambda r: (SEVERITY_ORDER[r.severity], r.id))
+    """The rules of a form in panel order (critical first, then warning, then info): those
+    applying to it and, on the order entry form, the other ``order-select`` rules."""
+    rules = rules_for_form(catalog, form_id) + order_select_rules(catalog, form_id)
+    return sorted(rules, key=lambda r: (SEVERITY_ORDER[r.severity], r.id))
 
 
-def build_panel(rules: Iterable[Rule], env: dict[str, Any], locale: str, log: Sequence[AlertRecord] = (),
+def affected_rules(catalog: Catalog, form: Form, changed: Iterable[str]) -> list[Rule]:
+    """The slots a change of ``changed`` items runs again: the form's rules reading them, and
+    the ``order-select`` rules when the rows being ordered may have changed."""
+    rules = ordered_rules(catalog, form.id)
+    mine = {r.id for r in form_affected_rules([r for r in rules if form.id in r.forms], form, changed)}
+    ordering = order_changed(form, changed)
+    return [r for r in rules if r.id in mine or (ordering and form.id not in r.forms)]
+
+
+@dataclass(frozen=True, slots=True)
+class Envs:
+    """What each rule of a panel reads: a rule of the form, the form's answers with the
+    chart; an ``order-select`` rule, the chart with ``order`` (None: nothing is ordered)."""
+
+    form_id: str
+    form: dict[str, Any]
+    order: dict[str, Any] | None = None
+
+    def of(self, rule: Rule) -> dict[str, Any] | None:
+        return self.form if self.form_id in rule.forms else self.order
+
+
+def rule_envs(rules: Sequence[Rule], evaluation: Evaluation, chart: ChartContext, classifier: Classifier | None,
+              source: str = "", at: dt.datetime | None = None) -> Envs:
+    """The environments ``rules`` need on ``evaluation`` (``source``/``at``: the document the
+    order is drafted in)."""
+    form_id = evaluation.form.id
+    env = form_env(evaluation, chart, classifier) if any(form_id in r.forms for r in rules) else {}
+    if all(form_id in r.forms for r in rules):
+        return Envs(form_id, env)
+    orders = pending_orders(evaluation, chart, evaluation.locale, source, at)
+    return Envs(form_id, env, chart_env(replace(chart, order=orders), classifier) if orders else None)
+
+
+def build_panel(rules: Iterable[Rule], envs: Envs, locale: str, log: Sequence[AlertRecord] = (),
                 data: FormData | None = None, *, actions: bool = True, partial: bool = False,
                 classifier: Classifier | None = None) -> Panel:
-    """Run ``rules`` on ``env`` and place each card in its slot, acknowledged or not."""
+    """Run ``rules`` on their environments and place each card in its slot, acknowledged or not."""
     slots = []
     for rule in rules:
-        card = card_for(rule, env, locale, classifier)
+        env = envs.of(rule)
+        card = card_for(rule, env, locale, classifier) if env is not None else None
         chosen = data.get(OVERRIDE + rule.id) if data is not None else ""
         text = data.get(OVERRIDE_TEXT + rule.id) if data is not None else ""
         slots.append(Slot(rule, card, _acknowledgement(log, card), chosen, text))
@@ -146,8 +204,8 @@ def preview_panel(catalog: Catalog, evaluation: Evaluation, chart: ChartContext 
     rules = _select(ordered_rules(catalog, evaluation.form.id), only)
     chart = chart or ChartContext(patient=dict(evaluation.context.patient))
     classifier = catalog.classifier()
-    env = form_env(evaluation, chart, classifier)
-    return build_panel(rules, env, evaluation.locale, actions=False, partial=only is not None, classifier=classifier)
+    envs = rule_envs(rules, evaluation, chart, classifier)
+    return build_panel(rules, envs, evaluation.locale, actions=False, partial=only is not None, classifier=classifier)
 
 
 def _select(rules: list[Rule], only: Iterable[str] | None) -> list[Rule]:
@@ -174,14 +232,16 @@ class DocumentAlerts:
         rules = _select(ordered_rules(self.catalog, evaluation.form.id), only)
         if not rules:
             return Panel(partial=only is not None)
-        # the chart is read (several audited queries) only when a rule to run reads it
+        # the chart is read (several audited queries) only when a rule to run reads it (an
+        # order-select rule always does: what is ordered is what is not on the signed list)
         known = dict(evaluation.context.patient)
+        form_id = evaluation.form.id
         chart = (chart_context(self.store, self.catalog, self.actor, self.document.patient_id, evaluation.locale, known)
-                 if any(reads_chart(r) for r in rules) else ChartContext(patient=known))
+                 if any(reads_chart(r) or form_id not in r.forms for r in rules) else ChartContext(patient=known))
         classifier = self.catalog.classifier()
-        env = form_env(evaluation, chart, classifier)
+        envs = rule_envs(rules, evaluation, chart, classifier, f"{self.document.def_id}#{self.document.id}", self.document.effective_at)
         log = self.store.alerts.for_document(self.actor, self.document.id)
-        panel = build_panel(rules, env, evaluation.locale, log, data, partial=only is not None, classifier=classifier)
+        panel = build_panel(rules, envs, evaluation.locale, log, data, partial=only is not None, classifier=classifier)
         for slot in panel.slots:
             if slot.open and slot.card is not None and not _shown(log, slot.card):
                 self._log(slot, "shown")
@@ -210,6 +270,8 @@ class DocumentAlerts:
         card = slot.card
         assert card is not None
         detail = {"inputs_hash": card.inputs_hash, "card": card.uuid, "form": self.document.def_id}
+        if self.document.def_id not in slot.rule.forms:
+            detail["hook"] = ORDER_SELECT
         if reason is not None:
             detail["reason_code"] = reason[0]
         alert_id = self.store.alerts.log(

@@ -10,7 +10,6 @@ from litestar import Request
 from litestar.plugins.htmx import HTMXTemplate
 
 from engine.catalog import Catalog
-from engine.decisions import form_affected_rules
 from engine.evaluator import Context, Evaluation, evaluate
 from engine.model import Form
 from renderer.answers import (
@@ -25,7 +24,7 @@ from renderer.answers import (
 from renderer.fields import FormView
 from renderer.live import changed_item, live_parts
 from renderer.tooth_chart import charts_to_refresh
-from renderer.web.alerts import ACCEPT, ACK, Panel, ordered_rules
+from renderer.web.alerts import ACCEPT, ACK, Panel, affected_rules
 from renderer.web.uploads import Keeper, file_refs, hash_only
 from renderer.web.views import page
 
@@ -91,7 +90,7 @@ def affected_rule_ids(catalog: Catalog, form: Form, sub: Submission, forced: tup
             changed.add(hit[0].id)
     if sub.action is not None:
         changed.add(sub.action.container)
-    ids = {r.id for r in form_affected_rules(ordered_rules(catalog, form.id), form, changed)} if changed else set()
+    ids = {r.id for r in affected_rules(catalog, form, changed)} if changed else set()
     return ids | {v for v in (sub.data.get(ACK), sub.data.get(ACCEPT)) if v}
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from engine.catalog import Catalog
 from engine.chart_context import ChartRecords, chart_context, read_chart, rule_context
-from engine.decisions import chart_env, event_cards, form_cards
+from engine.decisions import ChartContext, chart_env, event_cards, form_cards
 from engine.evaluator import Context, evaluate
 from engine.observations import derive_observations
 from engine.packs import load
@@ -190,3 +190,37 @@ def test_only_rules_that_read_the_chart_make_it_be_read(catalog: Catalog) -> Non
     assert reads_chart(rule("core.tachycardia"))  # patient.age
     assert reads_chart(rule("core.drug_allergy_conflict"))  # allergies
     assert reads_chart(rule("dental.endocarditis_prophylaxis"))  # chart.problems
+
+
+def test_pending_orders_are_the_rows_not_on_the_signed_list(catalog: Catalog) -> None:
+    """The medication form's `order` for order-select rules: active rows naming a drug the
+    signed list does not have (a dose change is not an order; "Other" compares its name)."""
+    from engine.chart_context import order_changed, pending_orders
+
+    form = catalog.form("core.medications")
+    assert form is not None
+    signed = ChartContext(medications=(
+        {"system": "", "code": "warfarin", "display": "Warfarin"},
+        {"system": "", "code": "other", "display": "Senna"},
+    ))
+    rows = [
+        {"drug": "warfarin", "dose": 7.5},               # on the list, dose changed: not an order
+        {"drug": "apixaban"},                           # new
+        {"drug": "metformin", "medication_status": "stopped"},  # stopped: not ordered
+        {"drug": "other", "drug_other": "senna"},      # on the list (same name)
+        {"drug": "other", "drug_other": "Melatonin"},  # new
+        {"dose": 5},                                   # no drug yet
+    ]
+    ev = evaluate(form, {"no_current_medications": False, "medications": rows})
+    orders = pending_orders(ev, signed, "ar", "core.medications#7", T0)
+    assert [(o["code"], o["display"], o["status"]) for o in orders] == [("apixaban", "أبيكسابان", "draft"), ("other", "Melatonin", "draft")]
+    assert orders[0]["source"] == "core.medications#7" and orders[0]["date"] == T0
+    # nothing is on the list: every active row with a drug is ordered; no rows, no order
+    assert len(pending_orders(ev, ChartContext(), "en")) == 4
+    assert pending_orders(evaluate(form, {"no_current_medications": True}), ChartContext(), "en") == ()
+    # another form orders nothing
+    vitals = catalog.form("core.vitals")
+    assert vitals is not None and pending_orders(evaluate(vitals, {}), ChartContext(), "en") == ()
+    # what can change the order: a cell of the rows, the rows, the "no medicines" box
+    assert order_changed(form, ["drug"]) and order_changed(form, ["medications"]) and order_changed(form, ["no_current_medications"])
+    assert not order_changed(vitals, ["systolic"])

@@ -7,9 +7,18 @@ from pathlib import Path
 import pytest
 
 from engine.catalog import Catalog
-from engine.decisions import ChartContext, affected_rules, form_cards, rules_for_form
+from engine.decisions import (
+    ChartContext,
+    affected_rules,
+    card_for,
+    form_cards,
+    form_env,
+    rules_for_form,
+)
 from engine.evaluator import evaluate, reevaluate
+from engine.model import Form, Rule
 from engine.packs import load
+from engine.rules import ELLIPSIS, SUMMARY_LIMIT, shorten
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,3 +103,70 @@ def test_inputs_hash_is_the_same_in_every_language(catalog: Catalog) -> None:
     en = form_cards(catalog, ev, english, "en")[0]
     ar = form_cards(catalog, ev, arabic, "ar")[0]
     assert en.summary != ar.summary and en.inputs_hash == ar.inputs_hash
+
+
+NOTE_FORM = """\
+schema: cliniform/form@1
+id: test.note
+version: 1.0.0
+title: {en: Note, ar: ملاحظة}
+items:
+  - {id: note, type: text, label: {en: Note, ar: ملاحظة}}
+"""
+NOTE_RULE = """\
+schema: cliniform/rule@1
+id: test.note_shown
+version: 1.0.0
+title: {en: Note shown}
+applies_to: {forms: [test.note]}
+when: note is not null
+severity: info
+summary: {en: "The note says: {note}", ar: "تقول الملاحظة: {note}"}
+"""
+
+
+def _note_rule() -> tuple[Form, Rule]:
+    from engine.compiler import PackContext
+    from engine.forms import compile_form
+    from engine.reader import read_text
+    from engine.rules import compile_rule
+
+    context = PackContext("test", ("en", "ar"), "en")
+    form_doc, _ = read_text(NOTE_FORM, "note.yaml")
+    rule_doc, _ = read_text(NOTE_RULE, "note_rule.yaml")
+    assert form_doc is not None and rule_doc is not None
+    form, problems = compile_form(form_doc, context)
+    assert form is not None, problems
+    rule, problems = compile_rule(rule_doc, context, {form.id: form})
+    assert rule is not None, problems
+    return form, rule
+
+
+@pytest.mark.parametrize(("locale", "words"), [
+    ("en", "the patient reports intermittent chest tightness on exertion relieved by rest"),
+    ("ar", "يشكو المريض من ضيق متقطع في الصدر عند المجهود يزول بالراحة"),
+])
+def test_a_summary_filled_with_a_long_value_is_cut_at_a_word(locale: str, words: str) -> None:
+    """RULE002 counts a placeholder as 8 characters; the value filled in at run time may be
+    far longer, and the card is still at most 140 characters, cut after a whole word."""
+    form, rule = _note_rule()
+    long_note = " ".join([words] * 4)
+    card = card_for(rule, form_env(evaluate(form, {"note": long_note}, locale=locale), ChartContext()), locale)
+    assert card is not None
+    summary = card.summary
+    assert len(summary) <= SUMMARY_LIMIT and summary.endswith(ELLIPSIS), (len(summary), summary)
+    full = rule.summary.get(locale).replace("{note}", long_note)
+    kept = summary[: -len(ELLIPSIS)]
+    assert full.startswith(kept) and full[len(kept)] == " "  # whole words only
+    assert len(kept) > SUMMARY_LIMIT - 20  # and no more cut than the last word
+    # a short note is shown whole
+    short = card_for(rule, form_env(evaluate(form, {"note": words}, locale=locale), ChartContext()), locale)
+    assert short is not None and short.summary == rule.summary.get(locale).replace("{note}", words)
+
+
+def test_shorten_keeps_what_fits_and_cuts_a_single_long_word() -> None:
+    assert shorten("x" * SUMMARY_LIMIT) == "x" * SUMMARY_LIMIT
+    assert shorten("x" * (SUMMARY_LIMIT + 1)) == "x" * (SUMMARY_LIMIT - 1) + ELLIPSIS
+    # a list cut after an item drops the dangling separator (Latin or Arabic comma)
+    assert shorten("a" * 130 + ", bbbbbbbbbbbbbbbbbbbbbb") == "a" * 130 + ELLIPSIS
+    assert shorten("ب" * 130 + "، " + "ت" * 20) == "ب" * 130 + ELLIPSIS

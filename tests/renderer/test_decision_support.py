@@ -111,6 +111,33 @@ def test_the_conflict_appears_live_when_a_drug_row_is_added(client: Client, stor
     assert _log(store, url) == [(RULE, "shown", None)]
 
 
+def test_a_long_filled_summary_is_cut_to_140_characters_on_the_panel(client: Client, store: Store, catalog: Catalog) -> None:
+    """Four drug classes named in Arabic fill the drug-allergy summary to 144 characters: the
+    panel shows it cut after a whole word with "…"; the English one (126) is whole."""
+    from engine.rules import ELLIPSIS, SUMMARY_LIMIT
+
+    who = _clinician(store)
+    patient = store.patients.create(who, mrn=f"LONG-{dt.datetime.now().timestamp():.6f}", given_name="Samir",
+                                    family_name="Aziz", sex="male", birth_date=dt.date(1970, 1, 1))
+    form = catalog.form("core.allergies")
+    assert form is not None
+    ev = evaluate(form, {"no_known_allergies": False, "allergies": [{"substance": s} for s in ("penicillin", "cephalosporin", "aspirin")]},
+                  Context(patient={"sex": "male"}))
+    doc = store.documents.create(who, patient_id=patient.id, definition_version_id=publish_form(store, who, form).id,
+                                 answers=ev.answers_json(), observations=derive_observations(ev))
+    store.documents.sign(who, doc.id, base_version=doc.version)
+    url = _new_document(client, patient.id, "core.medications")
+    data: dict[str, str] = {"no_current_medications": "false", "_changed": "medications[2].drug"}
+    for i, drug in enumerate(("amoxicillin", "cefalexin", "aspirin")):
+        data |= {f"medications[{i}]._row": "1", f"medications[{i}].drug": drug, f"medications[{i}].medication_status": "active"}
+    english = _soup(client.post(f"{url}/live", data=data, headers=HX)).find(id=f"{SLOT}-summary").find("strong").get_text()
+    assert english.endswith("Antiplatelet agents, Cephalosporins, NSAIDs, Penicillins"), english
+    arabic = _soup(client.post(f"{url}/live?lang=ar", data=data, headers=HX)).find(id=f"{SLOT}-summary").find("strong").get_text()
+    assert len(arabic) <= SUMMARY_LIMIT and arabic.endswith(ELLIPSIS) and arabic.startswith("تعارض مع الحساسية"), (len(arabic), arabic)
+    # the log keeps the summary as shown
+    assert all(len(a.summary) <= SUMMARY_LIMIT for a in store.alerts.for_document(who, int(url.rsplit("/", 1)[1])))
+
+
 def test_signing_is_refused_until_the_critical_card_has_a_reason(client: Client, store: Store, allergic: PatientRecord) -> None:
     url = _new_document(client, allergic.id, "core.medications")
     version = _version(client, url)

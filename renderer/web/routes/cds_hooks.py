@@ -5,10 +5,12 @@
 same rules, by the same runtime, as the live alerts in Cliniform's own forms.
 
 The service reads only what the request carries: it never opens the clinic's records and
-never calls the requester's FHIR server (so prefetch is required). It is meant to be
-reached by the EHR over the clinic network (docs/security.md: restrict it at the reverse
-proxy; client authentication with JWT is not built yet). It uses no cookies and keeps no
-state, so it is exempt from the CSRF check (``MACHINE``).
+never calls the requester's FHIR server, so prefetch is required (without it: 412
+Precondition Failed, as the specification asks of a service that cannot get its data; a
+malformed request: 400 naming the field). It is meant to be reached by the EHR over the
+clinic network (docs/security.md: restrict it at the reverse proxy; client authentication
+with JWT is not built yet). It uses no cookies and keeps no state, so it is exempt from
+the CSRF check (``MACHINE``).
 """
 
 from __future__ import annotations
@@ -88,9 +90,12 @@ def _check(body: Any, hook: str) -> str | None:
             return "'context.draftOrders' must be a FHIR Bundle of the draft orders"
         if not isinstance(context.get("selections"), list):
             return "'context.selections' must be a list of the selected order references"
-    if not isinstance(body.get("prefetch"), Mapping):
-        return "'prefetch' is required: this service does not query FHIR servers; send the prefetch templates listed at GET /cds-services"
+    if "prefetch" in body and not isinstance(body["prefetch"], Mapping):
+        return "'prefetch' must be an object of the prefetch templates' results"
     return None
+
+
+NO_PREFETCH = "'prefetch' is required: this service does not query FHIR servers; send the prefetch templates listed at GET /cds-services"
 
 
 @post("/cds-services/{service_id:str}", opt=MACHINE, name="cds-service", status_code=200)
@@ -106,6 +111,9 @@ async def call_service(request: Request[Any, Any, Any], service_id: FromPath[str
     problem = _check(body, service["hook"])
     if problem:
         return _bad(problem)
+    if "prefetch" not in body:
+        # CDS Hooks 2.0: a service that cannot get the data it needs answers 412 Precondition Failed
+        return Response({"error": "precondition_failed", "message": NO_PREFETCH}, status_code=412)
     context = body["context"]
     try:
         chart = chart_from_fhir(body["prefetch"], context.get("draftOrders") if service["hook"] == "order-select" else None)
