@@ -98,26 +98,26 @@ class Formatter:
             return ""
         pattern = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
         # Babel's numbering system sets the separators; the digits are translated here
-        return self._digits(format_decimal(value, pattern, locale=self.locale, numbering_system=self.digits))
+        return self.localise(format_decimal(value, pattern, locale=self.locale, numbering_system=self.digits))
 
     def integer(self, value: Any) -> str:
         """A whole number as people write a count or a year: no group separators (2016, not 2,016)."""
         if value is None or isinstance(value, bool):
             return ""
-        return self._digits(format_decimal(value, "0", locale=self.locale, numbering_system=self.digits))
+        return self.localise(format_decimal(value, "0", locale=self.locale, numbering_system=self.digits))
 
     def date(self, value: Any) -> str:
         value = _parse(value)
         if isinstance(value, dt.datetime):
             value = self.local(value).date()
         if isinstance(value, dt.date):
-            return self._digits(format_date(value, "long", locale=self.locale))
+            return self.localise(format_date(value, "long", locale=self.locale))
         return "" if value is None else str(value)
 
     def time(self, value: Any) -> str:
         value = _parse_time(value)
         if isinstance(value, dt.time):
-            return self._digits(format_time(value, "short", locale=self.locale))
+            return self.localise(format_time(value, "short", locale=self.locale))
         return "" if value is None else str(value)
 
     def datetime(self, value: Any) -> str:
@@ -132,7 +132,10 @@ class Formatter:
         aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
         return aware.astimezone(zone(self.timezone))
 
-    def _digits(self, text: str) -> str:
+    def localise(self, text: str) -> str:
+        """``text`` (already formatted by Babel) with Arabic-Indic digits when the locale is
+        Arabic and the clinic asks for them. Babel's ``numbering_system`` only changes the
+        separators, so the digits are translated here; the web filters use this too."""
         if self.digits == "arab":
             return text.translate(_ARABIC_INDIC)
         return text

@@ -2,6 +2,7 @@
 accounts that work in several clinics, which no clinic's administrator may change):
 
     cliniform clinic create CODE NAME [--name-ar NAME]
+    cliniform clinic settings CODE [--name NAME] [--address-en TEXT] [--logo FILE] ... [--json]
     cliniform users list [--clinic CODE] [--json]
     cliniform users create USERNAME --name NAME --role ROLE [--role ROLE ...] [--clinic CODE]
     cliniform users roles USERNAME --role ROLE [...] [--clinic CODE]
@@ -22,7 +23,15 @@ import secrets
 import sys
 
 from engine.store.accounts import Member
-from engine.store.errors import AccountError, DuplicateError, NotFoundError
+from engine.store.clinics import (
+    LANGUAGES,
+    LAYOUTS,
+    LOGO_MAX_BYTES,
+    PAPERS,
+    ClinicChanges,
+    ClinicProfile,
+)
+from engine.store.errors import AccountError, DuplicateError, InvalidSettingsError, NotFoundError
 from engine.store.models import ROLES
 from engine.store.records import Actor, ClinicRecord
 from engine.store.settings import load_settings
@@ -32,8 +41,9 @@ STAFF_ROLES = tuple(r for r in ROLES if r != "patient-signing")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    clinic = subparsers.add_parser("clinic", help="clinics (tenants): create",
-                                   description="Create a clinic (a tenant: every record belongs to one).")
+    clinic = subparsers.add_parser("clinic", help="clinics (tenants): create, settings",
+                                   description="Create a clinic (a tenant: every record belongs to one) "
+                                   "or show and change its settings.")
     clinic_sub = clinic.add_subparsers(dest="clinic_command", metavar="SUBCOMMAND", title="subcommands")
     create = clinic_sub.add_parser("create", help="create a clinic", description="Create a clinic with a short CODE "
                                    "(what CLINIFORM_CLINIC names) and its NAME.")
@@ -41,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("name")
     create.add_argument("--name-ar", default=None, help="the clinic's name in Arabic")
     create.set_defaults(handler=cmd_clinic_create)
+    _settings_parser(clinic_sub)
     clinic.set_defaults(handler=lambda _a: _usage(clinic))
 
     users = subparsers.add_parser("users", help="accounts: list, create, roles, reset-password, disable, enable, sign-out",
@@ -66,6 +77,44 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         command.add_argument("username")
         command.set_defaults(handler=handler)
     users.set_defaults(handler=lambda _a: _usage(users))
+
+
+SETTINGS_HELP = """\
+Show a clinic's settings, or change the ones given: its names, the letterhead of its PDFs
+(address, phone, logo) and its print defaults. A default the clinic has not chosen comes
+from the deployment (CLINIFORM_PDF_LANGUAGES, _LAYOUT, _PAPER, CLINIFORM_TIMEZONE,
+CLINIFORM_ARABIC_DIGITS); an empty value ('') clears a setting back to that. Every change is
+checked (all problems reported at once) and audited as the clinic's system actor. The web
+app's pages see a change within CLINIFORM_CLINIC_CACHE_SECONDS (default 30).
+
+examples:
+  cliniform clinic settings demo
+  cliniform clinic settings demo --address-en "12 Zahran St, Amman" --phone "+962 6 555 0100"
+  cliniform clinic settings demo --logo logo.png --languages both --timezone Asia/Amman --arabic-digits
+"""
+
+
+def _settings_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("settings", help="show or change a clinic's names, letterhead and print defaults",
+                            description=SETTINGS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("code", help="the clinic's code")
+    parser.add_argument("--name", metavar="NAME", help="the clinic's name in English")
+    parser.add_argument("--name-ar", metavar="NAME", help="the clinic's name in Arabic")
+    parser.add_argument("--address-en", metavar="TEXT", help="the address printed on the letterhead, in English")
+    parser.add_argument("--address-ar", metavar="TEXT", help="the address printed on the letterhead, in Arabic")
+    parser.add_argument("--phone", metavar="TEXT", help="the phone number printed on the letterhead")
+    logo = parser.add_mutually_exclusive_group()
+    logo.add_argument("--logo", metavar="FILE", help=f"the letterhead logo: a PNG or JPEG file, at most "
+                      f"{LOGO_MAX_BYTES // 1024} KB")
+    logo.add_argument("--no-logo", action="store_true", help="remove the logo")
+    parser.add_argument("--languages", metavar="en|ar|both", help=f"PDFs in: {', '.join(LANGUAGES)}")
+    parser.add_argument("--layout", metavar="side|stacked", help=f"bilingual PDFs: {', '.join(LAYOUTS)}")
+    parser.add_argument("--paper", metavar="A4|letter", help=f"paper size: {', '.join(PAPERS)}")
+    parser.add_argument("--timezone", metavar="ZONE", help="the clinic's time zone for printed times (IANA name, e.g. Asia/Amman)")
+    parser.add_argument("--arabic-digits", action=argparse.BooleanOptionalAction, default=None,
+                        help="Arabic-Indic digits (٠١٢٣) in Arabic pages and PDFs")
+    parser.add_argument("--json", action="store_true", help="print the settings as JSON")
+    parser.set_defaults(handler=cmd_clinic_settings)
 
 
 def _clinic(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -144,6 +193,53 @@ def cmd_clinic_create(args: argparse.Namespace) -> int:
         store.db.dispose()
     print(f"clinic {clinic.code} created (id {clinic.id}); add its first administrator with "
           f"`cliniform users create USERNAME --name NAME --role admin --clinic {clinic.code}`")
+    return 0
+
+
+def _changes(args: argparse.Namespace) -> ClinicChanges:
+    """The options given on the command line (the others are left as they are)."""
+    given: dict[str, object] = {k: v for k in ("name", "name_ar", "address_en", "address_ar", "phone", "languages",
+                                                 "layout", "paper", "timezone", "arabic_digits")
+                                if (v := getattr(args, k)) is not None}
+    if args.no_logo:
+        given["logo"] = None
+    elif args.logo is not None:
+        with open(args.logo, "rb") as handle:
+            given["logo"] = handle.read()
+    return ClinicChanges(**given)  # type: ignore[arg-type]
+
+
+def settings_json(clinic: ClinicProfile) -> dict[str, object]:
+    return {"id": clinic.id, "code": clinic.code, "name": clinic.name, "name_ar": clinic.name_ar,
+            "address": dict(clinic.address), "phone": clinic.phone, "logo_sha256": clinic.logo_sha256,
+            "pdf": clinic.pdf.chosen()}
+
+
+def cmd_clinic_settings(args: argparse.Namespace) -> int:
+    store = _open()
+    try:
+        found, operator = _operator(store, args.code)
+        changes = _changes(args)
+        clinic = store.clinics.update(operator, changes) if changes.given() else store.clinics.get(found.id)
+    except InvalidSettingsError as exc:
+        for key, message in exc.problems.items():
+            print(f"cliniform: --{key.replace('_', '-')}: {message}", file=sys.stderr)
+        return 2
+    except (NotFoundError, OSError) as exc:
+        return _fail(str(exc))
+    finally:
+        store.db.dispose()
+    if args.json:
+        print(json.dumps(settings_json(clinic), ensure_ascii=False))
+        return 0
+    chosen = clinic.pdf.chosen()
+    rows = [("code", clinic.code), ("name", clinic.name), ("name (Arabic)", clinic.name_ar or ""),
+            ("address", clinic.address.get("en", "")), ("address (Arabic)", clinic.address.get("ar", "")),
+            ("phone", clinic.phone), ("logo", clinic.logo_sha256 or "")]
+    rows += [(k.replace("_", " "), str(chosen[k]).lower() if k in chosen else "(deployment default)")
+             for k in ("languages", "layout", "paper", "timezone", "arabic_digits")]
+    for label, value in rows:
+        print(f"{label + ':':<18} {value}")
     return 0
 
 

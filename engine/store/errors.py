@@ -96,3 +96,12 @@ class OutOfScopeError(StoreError):
 class AccountError(StoreError):
     """An account operation that is refused, with the reason (e.g. the account also works in
     another clinic, so only the operator may change it)."""
+
+
+class InvalidSettingsError(StoreError, ValueError):
+    """Settings that cannot be saved: ``problems`` says what is wrong with each field
+    (all of them, not the first), e.g. ``{"timezone": "unknown time zone 'Amman'; ..."}``."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(f"{key}: {message}" for key, message in self.problems.items()))

@@ -70,6 +70,8 @@ class Clinic(Base):
     name: Mapped[str] = mapped_column(String(200))
     name_ar: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: letterhead (address, phone, logo) and print defaults; shape in engine.store.clinics
+    settings: Mapped[dict[str, Any] | None]
 
 
 class User(Base):

@@ -17,6 +17,7 @@ from engine.store.alerts import Alerts
 from engine.store.audit import VerifyResult, verify
 from engine.store.audit_report import AuditReport
 from engine.store.charts import Charts
+from engine.store.clinics import Clinics
 from engine.store.columns import utcnow
 from engine.store.consents import Consents
 from engine.store.database import Database
@@ -37,6 +38,7 @@ class Store:
     def __init__(self, db: Database, clock: Clock = utcnow) -> None:
         self.db = db
         self.accounts = Accounts(db, clock)
+        self.clinics = Clinics(db, clock)
         self.patients = Patients(db, clock)
         self.encounters = Encounters(db, clock)
         self.definitions = Definitions(db, clock)

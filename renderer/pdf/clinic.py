@@ -1,10 +1,9 @@
 """The clinic's print settings: letterhead (names, address, phone, logo) and PDF defaults.
 
-The store's clinic row has the names in English and Arabic. Address, phone, logo and the
-PDF defaults are read from a JSON ``settings`` column on that row when the store has one
-(``{"address": {"en": ..., "ar": ...}, "phone": ..., "logo_sha256": ..., "pdf": {"languages":
-"both", "layout": "side", "paper": "A4", "timezone": "Asia/Amman", "arabic_digits": false}}``);
-until then only the names are printed and the defaults come from PdfSettings.
+They are the clinic's settings in the store (engine.store.clinics: the names on the clinic
+row, the rest in its JSON ``settings`` column), set by its administrator at /admin/clinic or
+by the operator with `cliniform clinic settings`. A print default the clinic has not chosen
+comes from PdfSettings (the deployment's environment); a print may override both.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.store import Actor, Store
+from engine.store.clinics import ClinicProfile
 from engine.store.errors import StoreError
-from engine.store.models import Clinic
 from renderer.pdf.job import Letterhead
 from renderer.pdf.settings import PdfSettings
 
@@ -28,7 +27,12 @@ class ClinicSettings:
     address: Mapping[str, str] = field(default_factory=dict)
     phone: str = ""
     logo_sha256: str | None = None
+    #: only what the clinic chose (languages, layout, paper, timezone, arabic_digits)
     pdf: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, clinic: ClinicProfile) -> ClinicSettings:
+        return cls(clinic.id, clinic.names, clinic.address, clinic.phone, clinic.logo_sha256, clinic.pdf.chosen())
 
     def pdf_defaults(self, base: PdfSettings) -> dict[str, Any]:
         """Languages, layout, paper, time zone and digits: the clinic's choice, else ``base``."""
@@ -37,21 +41,8 @@ class ClinicSettings:
 
 
 def clinic_settings(store: Store, actor: Actor) -> ClinicSettings:
-    """The actor's clinic (names always; the rest from ``clinics.settings`` when it exists)."""
-    with store.db.transaction() as session:
-        row = session.get(Clinic, actor.clinic_id)
-        if row is None:
-            raise StoreError(f"clinic {actor.clinic_id} does not exist")
-        extra: Any = getattr(row, "settings", None) or {}
-        names = {"en": row.name, **({"ar": row.name_ar} if row.name_ar else {})}
-    extra = extra if isinstance(extra, Mapping) else {}
-    address = extra.get("address") or {}
-    return ClinicSettings(
-        id=actor.clinic_id, names=names,
-        address=address if isinstance(address, Mapping) else {"en": str(address)},
-        phone=str(extra.get("phone") or ""), logo_sha256=extra.get("logo_sha256"),
-        pdf=extra.get("pdf") if isinstance(extra.get("pdf"), Mapping) else {},
-    )
+    """The actor's clinic as printed."""
+    return ClinicSettings.of(store.clinics.get(actor.clinic_id))
 
 
 def letterhead(store: Store, actor: Actor, clinic: ClinicSettings) -> Letterhead:
@@ -61,7 +52,7 @@ def letterhead(store: Store, actor: Actor, clinic: ClinicSettings) -> Letterhead
             record, data = store.files.get(actor, clinic.logo_sha256)
             logo = data_uri(record.media_type, data)
         except StoreError:
-            logo = None
+            logo = None  # a logo that cannot be read (gone, corrupt) is left out, not the print
     return Letterhead(clinic.names, clinic.address, clinic.phone, logo)
 
 

@@ -58,6 +58,14 @@ class Letterhead:
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names.get("en") or next(iter(self.names.values()), "")
 
+    def address_in(self, locale: str, *, alone: bool) -> str:
+        """The address in ``locale``; on a print in one language (``alone``), the address in
+        another language when the clinic gave none in this one."""
+        found = self.address.get(locale, "")
+        if found or not alone:
+            return found
+        return self.address.get("en") or next(iter(self.address.values()), "")
+
 
 @dataclass(frozen=True, slots=True)
 class PatientHeader:

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.store.clinics import LANGUAGES, LAYOUTS, PAPERS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-LANGUAGES = ("en", "ar", "both")
-LAYOUTS = ("side", "stacked")
 STAMPS = ("minute", "day")
-PAPERS = ("A4", "letter")
+__all__ = ["LANGUAGES", "LAYOUTS", "PAPERS", "STAMPS", "PdfSettings", "load_settings"]
 DEFAULT_CACHE_DIR = PROJECT_ROOT / "var" / "pdf-cache"
 
 

@@ -26,6 +26,7 @@ from engine.store import Database, Store
 from engine.store.errors import OutOfScopeError
 from renderer.web import logs
 from renderer.web.auth import guard, secret_key
+from renderer.web.clinic_settings import ClinicCache, arabic_digits
 from renderer.web.csrf import csrf_field
 from renderer.web.errors import http_error, out_of_scope, server_error
 from renderer.web.fragments import install as install_fragments
@@ -76,7 +77,10 @@ async def _set_locale(request: Request[Any, Any, Any]) -> None:
     locale = negotiate(request, settings.locales)
     request.state.locale = locale
     request.state.translations = translations(settings.locale_dir, locale)
-    request.state.arabic_digits = settings.arabic_digits and locale == "ar"
+    # Arabic-Indic digits: the clinic's choice (kept per process for a few seconds), only
+    # looked up for an Arabic page; static files render nothing
+    static = bool(request.route_handler.opt.get("static"))
+    request.state.arabic_digits = locale == "ar" and not static and await arabic_digits(request)
     use_request(request)
 
 
@@ -106,7 +110,8 @@ def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None =
         guards=[guard],
         on_startup=[store.check_migrated],
         state=State({"settings": settings, "catalog": catalog, "store": store, "policy": policy,
-                     "secret": secret_key(settings, PROJECT_ROOT / "var")}),
+                     "secret": secret_key(settings, PROJECT_ROOT / "var"),
+                     "clinic_cache": ClinicCache(settings.clinic_cache_seconds)}),
         request_max_body_size=(settings.max_upload_kb + 1024) * 1024,
         multipart_form_part_limit=settings.max_form_fields,
         openapi_config=None,

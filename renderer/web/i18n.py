@@ -18,11 +18,12 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar import Request
+
+from renderer.formatting import Formatter
 
 COOKIE = "cliniform_lang"
 NATIVE_NAMES = {"en": "English", "ar": "العربية"}
@@ -115,17 +116,37 @@ def gettext(ctx: Context, message: str, **params: Any) -> str:
 @pass_context
 def ngettext(ctx: Context, singular: str, plural: str, n: int, **params: Any) -> str:
     _, tr = _request_locale(ctx)
-    return tr.ngettext(singular, plural, n) % {"num": n, **params}
+    # the count in the page's digits: filled in as text (a catalog's %(num)d as %(num)s)
+    text = tr.ngettext(singular, plural, n).replace("%(num)d", "%(num)s")
+    return text % {"num": formatter(ctx).integer(n), **params}
 
 
-def _digits(ctx: Context) -> str | None:
+def _arabic_digits(ctx: Context) -> bool:
     request = ctx.get("request")
     if request is None:
         request = CURRENT_REQUEST.get()
     scope = getattr(request, "scope", None)
     state = scope.get("state") if isinstance(scope, dict) else None
-    arabic = state.get("arabic_digits", False) if isinstance(state, dict) else getattr(getattr(request, "state", None), "arabic_digits", False)
-    return "arab" if arabic else "latn"
+    if isinstance(state, dict):
+        return bool(state.get("arabic_digits", False))
+    return bool(getattr(getattr(request, "state", None), "arabic_digits", False))
+
+
+@lru_cache(maxsize=64)
+def _formatter(locale: str, arabic_digits: bool) -> Formatter:
+    return Formatter(locale, arabic_digits)
+
+
+def formatter(ctx: Context) -> Formatter:
+    """The request's formatter: its language, and Arabic-Indic digits when the request has
+    them (``request.state.arabic_digits``: an Arabic page of a clinic that asks for them)."""
+    locale, _ = _request_locale(ctx)
+    return _formatter(locale, _arabic_digits(ctx))
+
+
+def request_formatter(request: Any) -> Formatter:
+    """The formatter of a request's page, for text a route writes itself."""
+    return _formatter(request.state.locale, bool(getattr(request.state, "arabic_digits", False)))
 
 
 @pass_context
@@ -133,39 +154,44 @@ def number(ctx: Context, value: Any) -> str:
     """A number formatted for the UI language (Arabic-Indic digits when the clinic asks)."""
     if value is None or value == "":
         return ""
-    locale, _ = _request_locale(ctx)
     try:
-        return format_decimal(value, locale=locale, numbering_system=_digits(ctx) or "latn")
-    except (TypeError, ValueError):
+        return formatter(ctx).number(value)
+    except (TypeError, ValueError, ArithmeticError):
         return str(value)
 
 
 @pass_context
 def date(ctx: Context, value: Any, format: str = "medium") -> str:
     """A date or datetime formatted for the UI language."""
-    locale, _ = _request_locale(ctx)
+    f = formatter(ctx)
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
         except ValueError:
             return value
     if isinstance(value, dt.datetime):
-        return format_datetime(value, format=format, locale=locale)
+        return f.localise(format_datetime(value, format=format, locale=f.locale))
     if isinstance(value, dt.date):
-        return format_date(value, format=format, locale=locale)
+        return f.localise(format_date(value, format=format, locale=f.locale))
     return "" if value is None else str(value)
 
 
+@pass_context
+def digits(ctx: Context, text: Any) -> str:
+    """A value already written out (``128 mmHg``, ``2025-05-03``) with the request's digits."""
+    return formatter(ctx).localise("" if text is None else str(text))
+
+
 JINJA_GLOBALS: dict[str, Any] = {"_": gettext, "gettext": gettext, "ngettext": ngettext}
-JINJA_FILTERS: dict[str, Any] = {"number": number, "date": date}
+JINJA_FILTERS: dict[str, Any] = {"number": number, "date": date, "digits": digits}
 
 
 @pass_context
 def time_of_day(ctx: Context, value: Any) -> str:
     """A time (of a datetime) for the UI language, in the local zone of the server."""
-    locale, _ = _request_locale(ctx)
+    f = formatter(ctx)
     if isinstance(value, dt.datetime):
-        return format_time(value, locale)
+        return f.localise(format_time(value, f.locale))
     return "" if value is None else str(value)
 
 

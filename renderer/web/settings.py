@@ -28,8 +28,12 @@ class WebSettings:
     debug: bool = False
     #: UI languages offered; the first is the default
     locales: tuple[str, ...] = ("en", "ar")
-    #: show numbers in Arabic-Indic digits when the UI is Arabic (a clinic option)
+    #: show numbers in Arabic-Indic digits when the UI is Arabic, for a clinic that has not
+    #: chosen (its own choice is a clinic setting: /admin/clinic)
     arabic_digits: bool = False
+    #: how long each process keeps a clinic's settings before reading them again
+    #: (renderer/web/clinic_settings.py): a change shows in other processes within this
+    clinic_cache_seconds: float = 30.0
     #: where the packs are (None: $CLINIFORM_PACKS or the project's folders)
     pack_roots: tuple[Path, ...] | None = None
     #: gettext catalogs (locale/<lang>/LC_MESSAGES/messages.mo)
@@ -86,6 +90,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         debug=_flag(env.get("CLINIFORM_DEBUG")),
         locales=locales or ("en", "ar"),
         arabic_digits=_flag(env.get("CLINIFORM_ARABIC_DIGITS")),
+        clinic_cache_seconds=float(env.get("CLINIFORM_CLINIC_CACHE_SECONDS", "30")),
         pack_roots=tuple(Path(p) for p in packs.split(os.pathsep) if p) if packs else None,
         locale_dir=Path(env.get("CLINIFORM_LOCALE_DIR", str(PROJECT_ROOT / "locale"))),
         max_upload_kb=int(env.get("CLINIFORM_MAX_UPLOAD_KB", "10240")),

@@ -214,6 +214,9 @@ ALLOWED: dict[tuple[str, str], Allowed] = {
     ("POST", "/admin/users/{user_id:int}/disable"): Allowed(303, "/admin/users/{user_id}"),
     ("POST", "/admin/users/{user_id:int}/enable"): Allowed(303, "/admin/users/{user_id}"),
     ("POST", "/admin/users/{user_id:int}/logout"): Allowed(303, "/admin/users/{user_id}"),
+    ("GET", "/admin/clinic"): Allowed(200),
+    ("POST", "/admin/clinic"): Allowed(303, r"/admin/clinic\?saved=1", body(
+        name="Demo Family Clinic", address_en="1 Matrix Road", phone="+962 6 555 0100", timezone="Asia/Amman")),
     # the sample patient has an open encounter today: the record is open to both roles already
     ("POST", "/patients/{patient_id:int}/break-glass"): Allowed(303, "/patients/{patient_id}", body(reason="matrix test")),
     ("GET", "/patients/{patient_id:int}/break-glass"): Allowed(303, "/patients/{patient_id}"),

@@ -8,6 +8,7 @@ from renderer.web.routes import (
     audit,
     breakglass,
     cds_hooks,
+    clinic,
     consents,
     documents,
     encounters,
@@ -23,3 +24,5 @@ ROUTES = [*pages.ROUTES, *session.ROUTES, *encounters.ROUTES, *patients.ROUTES, 
 
 #: access control: the person's account, the clinic's accounts, break-glass, the audit report
 ROUTES += [*account.ROUTES, *admin.ROUTES, *breakglass.ROUTES, *audit.ROUTES]
+#: the clinic's own settings (letterhead, print defaults)
+ROUTES += clinic.ROUTES

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -42,7 +43,36 @@ def test_the_first_administrator_of_a_new_clinic(database_url: str, capsys: pyte
     store.db.dispose()
 
 
-@pytest.mark.parametrize("command", [["clinic", "create"], ["users", "create"], ["users", "roles"], ["users", "list"],
+def test_the_operator_sets_a_clinics_letterhead_and_print_defaults(
+        database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.engine.store.test_clinics import png
+
+    monkeypatch.setenv("CLINIFORM_DATABASE_URL", database_url)
+    assert main(["clinic", "create", "east", "East clinic"]) == 0
+    capsys.readouterr()
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png())
+    assert main(["clinic", "settings", "east", "--address-en", "12 Zahran St", "--address-ar", "١٢ شارع زهران",
+                 "--phone", "+962 6 555 0100", "--logo", str(logo), "--languages", "both", "--layout", "stacked",
+                 "--timezone", "Asia/Amman", "--arabic-digits", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["address"] == {"en": "12 Zahran St", "ar": "١٢ شارع زهران"} and shown["phone"] == "+962 6 555 0100"
+    assert shown["pdf"] == {"languages": "both", "layout": "stacked", "timezone": "Asia/Amman", "arabic_digits": True}
+    assert len(shown["logo_sha256"]) == 64
+    # every problem at once, each named by its option; nothing changes
+    assert main(["clinic", "settings", "east", "--timezone", "Mars/Base", "--paper", "A3", "--logo", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert "--timezone: unknown time zone 'Mars/Base'" in err and "--paper:" in err and "--logo:" in err
+    # '' clears a setting back to the deployment default; --no-logo removes the logo
+    assert main(["clinic", "settings", "east", "--timezone", "", "--no-logo", "--no-arabic-digits"]) == 0
+    out = capsys.readouterr().out
+    assert "timezone:          (deployment default)" in out and "arabic digits:     false" in out
+    assert re.search(r"^logo: +$", out, re.M)
+    assert main(["clinic", "settings", "nowhere"]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["clinic", "create"], ["clinic", "settings"], ["users", "create"], ["users", "roles"], ["users", "list"],
                                      ["users", "reset-password"], ["users", "disable"], ["users", "sign-out"]])
 def test_every_account_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:

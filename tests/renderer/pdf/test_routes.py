@@ -3,11 +3,15 @@ errors, headers; the render runs in a real (one-process) pool; every download is
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
@@ -19,10 +23,12 @@ from renderer.pdf.demo import VITALS, record
 from renderer.pdf.service import PdfService
 from renderer.pdf.settings import PdfSettings
 from renderer.web.seed import DEMO_USERS
+from renderer.web.settings import WebSettings
 from tests.renderer.conftest import sign_in
 from tests.renderer.pdf import readback
 
 Client = TestClient[Litestar]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +112,54 @@ def test_the_service_is_made_on_first_use(client: Client, printing: dict[str, in
     finally:
         app.on_shutdown.remove(app.state.pdf.close)
         app.state.pdf = kept
+
+
+# -- the PDF control on the pages: a plain GET form, for roles that may export ----------------
+PAGES = {"document": "/documents/{document}", "encounter": "/encounters/{encounter}", "chart": "/patients/{patient}"}
+TARGETS = {"document": "/documents/{document}/pdf", "encounter": "/encounters/{encounter}/pdf",
+           "chart": "/patients/{patient}/chart.pdf"}
+
+
+def pdf_control(client: Client, url: str) -> Any:
+    """The page's PDF form (None when there is none)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return BeautifulSoup(response.text, "html.parser").select_one("form.pdf-control")
+
+
+@pytest.mark.parametrize("kind", PAGES)
+def test_the_pages_offer_their_pdf_and_it_downloads(client: Client, printing: dict[str, int], kind: str) -> None:
+    form = pdf_control(client, PAGES[kind].format(**printing))
+    assert form is not None, f"no PDF control on the {kind} page"
+    assert form["method"] == "get" and form["action"] == TARGETS[kind].format(**printing)
+    choices = {s["name"]: [o["value"] for o in s.select("option")] for s in form.select("select")}
+    assert choices == {"lang": ["", "en", "ar", "both"], "layout": ["", "side", "stacked"]}
+    assert form.select_one("button[type=submit]") is not None
+    # what the browser sends for the form as it is (the clinic's defaults), then a choice
+    for query in ({"lang": "", "layout": ""}, {"lang": "ar", "layout": "stacked"}):
+        response = client.get(form["action"], params=query)
+        assert response.status_code == 200, response.text[:300]
+        assert response.headers["content-type"] == "application/pdf" and response.content.startswith(b"%PDF-")
+
+
+def test_no_pdf_control_for_a_role_without_export(anonymous: Client, printing: dict[str, int]) -> None:
+    sign_in(anonymous, "reception")  # opens the chart and the encounter, may not export
+    for kind in ("chart", "encounter"):
+        assert pdf_control(anonymous, PAGES[kind].format(**printing)) is None, kind
+
+
+def test_no_pdf_control_on_a_document_for_a_clinic_whose_clinicians_may_not_export(
+        settings: WebSettings, catalog: Catalog, store: Store, printing: dict[str, int], tmp_path: Path) -> None:
+    """Every role that reads documents may export them in the shipped matrix: a clinic's
+    own matrix without it for clinicians shows the page without the control."""
+    from renderer.web.app import create_app
+
+    matrix = (ROOT / "renderer" / "web" / "permissions.yaml").read_text(encoding="utf-8")
+    own = tmp_path / "permissions.yaml"
+    own.write_text(re.sub(r"documents\.export: +\[.*\]", "documents.export: [nurse]", matrix), encoding="utf-8")
+    app = create_app(dataclasses.replace(settings, permissions_file=own), catalog=catalog, store=store)
+    with TestClient(app, base_url="http://testserver.local") as client:
+        sign_in(client)
+        for kind in PAGES:
+            assert pdf_control(client, PAGES[kind].format(**printing)) is None, kind
+        assert client.get(TARGETS["document"].format(**printing)).status_code == 403
