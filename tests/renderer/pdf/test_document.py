@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from engine.catalog import Catalog
 from renderer.pdf.demo import Demo
 from renderer.pdf.service import PdfFile
 from renderer.pdf.sources import canonical_json, sha256
@@ -79,12 +80,14 @@ def test_arabic_reads_right_to_left_with_values_isolated(rendered: Rendered) -> 
     assert "mmHg 128" not in text and "kg 72.5" not in text
 
 
-def test_header_and_footer(rendered: Rendered, demo: Demo) -> None:
+def test_header_and_footer(rendered: Rendered, demo: Demo, all_packs: Catalog) -> None:
     pdf = rendered("vitals", "both", "side")
     text = readback.squeeze(readback.text(pdf.data))
     doc = demo.documents["vitals"]
+    vitals = all_packs.form("core.vitals")
+    assert vitals is not None
     for fact in ["Ahmad Saleh", "أحمد صالح", "MRN A-10234", "Date of birth January 2, 1980", "Cliniform Demo Clinic",
-                 "عيادة كلينيفورم التجريبية", f"Document {doc.id} v{doc.version}", "Form core.vitals 1.0.0",
+                 "عيادة كلينيفورم التجريبية", f"Document {doc.id} v{doc.version}", f"Form core.vitals {vitals.version}",
                  f"Definition {doc.content_hash[:12]}", f"Content SHA-256 {sha256(canonical_json(doc.answers))[:16]}",
                  "Printed by Dr Sara Haddad", "May 3, 2025 12:41 PM"]:
         assert fact in text, fact
