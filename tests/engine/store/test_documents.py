@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from engine.catalog import Catalog
+from engine.evaluator import evaluate
+from engine.model import Form
+from engine.packs import load, pinned
 from engine.store import (
     Actor,
     ConflictError,
@@ -130,6 +135,61 @@ def test_document_keeps_its_definition_version_after_a_new_one_is_published(
     assert view.document.content_hash == v1.content_hash != v2.content_hash
     assert store.definitions.find(actor, "form", "core.vitals").version == "2.0.0"
     assert [d.version for d in store.definitions.versions(actor, "form", "core.vitals")] == ["1.0.0", "2.0.0"]
+
+
+RATIO_PACK = "schema: cliniform/pack@1\nid: clinic\nversion: 1.0.0\ntitle: {en: Clinic}\nlocales: [en]\n"
+
+
+def ratio_form(version: str, label: str, calculate: str) -> str:
+    return (f"schema: cliniform/form@1\nid: clinic.ratio\nversion: {version}\ntitle: {{en: Ratio}}\nitems:\n"
+            "  - {id: weight, type: decimal, label: {en: Weight (kg)}}\n"
+            "  - {id: height, type: decimal, label: {en: Height}}\n"
+            f"  - {{id: index, type: decimal, label: {{en: {label}}}, calculate: '{calculate}'}}\n")
+
+
+#: version 1 reads the height in metres; version 2 renames the score and reads centimetres
+RATIO_V1 = ratio_form("1.0.0", "Body mass index", "round(weight / (height * height), 1)")
+RATIO_V2 = ratio_form("2.0.0", "BMI (kg/m2)", "round(weight / ((height / 100) * (height / 100)), 1)")
+
+
+def ratio_catalog(parent: Path, *sources: str) -> Catalog:
+    root = parent / "clinic"
+    (root / "forms").mkdir(parents=True)
+    (root / "pack.yaml").write_text(RATIO_PACK, "utf-8")
+    for n, source in enumerate(sources):
+        (root / "forms" / f"ratio{n}.yaml").write_text(source, "utf-8")
+    result = load([root])
+    assert result.ok, [str(d) for d in result.diagnostics if d.is_error]
+    return result.catalog
+
+
+def test_stored_answers_evaluate_with_the_pinned_version_after_a_new_one_is_published(
+    store: Store, actor: Actor, patient: PatientRecord, tmp_path: Path
+) -> None:
+    old = ratio_catalog(tmp_path / "v1", RATIO_V1).form("clinic.ratio")
+    assert old is not None and old.version == "1.0.0"
+    v1 = store.definitions.publish(actor, kind="form", def_id=old.id, version=old.version,
+                                   source_text=old.source_text, content_hash=old.key.content_hash)
+    doc = store.documents.create(actor, patient_id=patient.id, definition_version_id=v1.id,
+                                 answers=evaluate(old, {"weight": 80, "height": 2}).answers_json())
+    store.documents.sign(actor, doc.id, base_version=1)
+
+    # the clinic installs version 2 only, and it is published when the next document is made
+    upgraded = ratio_catalog(tmp_path / "v2", RATIO_V2)
+    new = upgraded.form("clinic.ratio")
+    assert new is not None and new.version == "2.0.0"
+    store.definitions.publish(actor, kind="form", def_id=new.id, version=new.version,
+                              source_text=new.source_text, content_hash=new.key.content_hash)
+    assert evaluate(new, {"weight": 80, "height": 2}).values["index"] == 200000.0  # what v2 would say
+
+    view = store.documents.get(actor, doc.id)
+    for catalog in (upgraded, ratio_catalog(tmp_path / "both", RATIO_V1, RATIO_V2)):
+        form = pinned(catalog, view.definition)
+        assert isinstance(form, Form) and (form.version, form.key.content_hash) == ("1.0.0", v1.content_hash)
+        assert form.index["index"].label.get("en") == "Body mass index"
+        ev = evaluate(form, view.document.answers)
+        assert ev.values["index"] == 20.0 and ev.values == {"weight": 80, "height": 2, "index": 20.0}
+    assert upgraded.by_hash(v1.content_hash) is pinned(upgraded, view.definition)  # compiled once, then kept
 
 
 def test_publishing_is_idempotent_but_a_version_never_changes(store: Store, actor: Actor) -> None:
