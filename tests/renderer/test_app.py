@@ -1,8 +1,12 @@
-"""The app shell: factory, static files, language switch, error pages, request log."""
+"""The app shell: factory, static files, language switch, error pages, request log, start-up refusals."""
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -10,9 +14,10 @@ from litestar import Litestar, get
 from litestar.testing import TestClient
 
 from engine.catalog import Catalog
-from engine.store import Store
+from engine.store import Database, NotMigratedError, Store
 from renderer.web.app import create_app
 from renderer.web.settings import WebSettings, load_settings
+from tests.renderer.conftest import ROOT
 
 Client = TestClient[Litestar]
 
@@ -98,3 +103,24 @@ def test_catalog_errors_stop_the_app(tmp_path: object) -> None:
     (root / "forms" / "f.yaml").write_text("schema: cliniform/form@1\nid: bad.f\nversion: 1.0.0\ntitle: {en: F}\nitems:\n  - {id: x, type: quantitiy}\n")
     with pytest.raises(CatalogError, match="quantitiy"):
         load_catalog(WebSettings(pack_roots=(root,)))
+
+
+def test_the_app_refuses_to_start_on_an_unmigrated_database(settings: WebSettings, catalog: Catalog, tmp_path: Path) -> None:
+    empty = Store(Database.from_url(f"sqlite:///{tmp_path / 'empty.db'}"))
+    app = create_app(settings, catalog=catalog, store=empty)
+    # the start-up hook's error comes out of the lifespan's task group
+    with pytest.raises(ExceptionGroup) as refused, TestClient(app):
+        pass
+    assert refused.group_contains(NotMigratedError, match=r"is not migrated \(at revision none \(empty database\), need .+\); "
+                                                           r"run `cliniform db upgrade`")
+    empty.db.dispose()
+
+
+def test_cliniform_serve_exits_1_on_an_unmigrated_database(tmp_path: Path) -> None:
+    env = {**os.environ, "CLINIFORM_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "CLINIFORM_PORT": "1",
+           "CLINIFORM_SECRET_KEY": "serve-refusal-test"}
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--host", "127.0.0.1"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "cliniform serve: database at sqlite:///" in done.stderr and "is not migrated" in done.stderr
+    assert "run `cliniform db upgrade`" in done.stderr and "serving on" not in done.stdout
