@@ -236,7 +236,7 @@ def cmd_clinic_settings(args: argparse.Namespace) -> int:
     rows = [("code", clinic.code), ("name", clinic.name), ("name (Arabic)", clinic.name_ar or ""),
             ("address", clinic.address.get("en", "")), ("address (Arabic)", clinic.address.get("ar", "")),
             ("phone", clinic.phone), ("logo", clinic.logo_sha256 or "")]
-    rows += [(k.replace("_", " "), str(chosen[k]).lower() if k in chosen else "(deployment default)")
+    rows += [(k.replace("_", " "), json.dumps(chosen[k]).strip('"') if k in chosen else "(deployment default)")
              for k in ("languages", "layout", "paper", "timezone", "arabic_digits")]
     for label, value in rows:
         print(f"{label + ':':<18} {value}")

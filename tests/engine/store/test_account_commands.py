@@ -67,6 +67,7 @@ def test_the_operator_sets_a_clinics_letterhead_and_print_defaults(
     assert main(["clinic", "settings", "east", "--timezone", "", "--no-logo", "--no-arabic-digits"]) == 0
     out = capsys.readouterr().out
     assert "timezone:          (deployment default)" in out and "arabic digits:     false" in out
+    assert "layout:            stacked" in out
     assert re.search(r"^logo: +$", out, re.M)
     assert main(["clinic", "settings", "nowhere"]) == 2
     assert "not found" in capsys.readouterr().err
