@@ -21,8 +21,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="read and check definitions; print every problem with file:line:col",
         description="Read and check definition files and packs: structure (JSON Schema), references, "
         "expressions, dependency cycles, types and translations. Prints every problem as "
-        "`path:line:col: CODE message` with a hint. Exit status: 0 when there are no errors "
-        "(warnings allowed), 1 when there are errors, 2 on bad usage.",
+        "`path:line:col: CODE message` with a hint. Without a path it checks the installed packs "
+        "($CLINIFORM_PACKS, else form_definitions/ and specialties/ of the current folder). Exit "
+        "status: 0 when there are no errors (warnings allowed), 1 when there are errors, 2 on bad "
+        "usage: a path that does not exist, or nothing to check (no pack installed and no path, or "
+        "paths without a definition file).",
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to check (default: all installed packs)")
     check.add_argument("--json", action="store_true", help="print the diagnostics as a JSON list")
@@ -33,7 +36,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "eval",
         help="evaluate a form for a set of answers",
         description="Evaluate a form for the answers in a JSON or YAML file: typed answers, calculated "
-        "values, visibility, required items and validation errors, as the web form would show them.",
+        "values, visibility, required items and validation errors, as the web form would show them. "
+        "Exit status: 0 when the answers are valid, 1 when they have errors or the form or a file "
+        "cannot be read (an unknown form id, a form with errors, a missing or malformed answers or "
+        "patient file), 2 on bad usage (an unknown option, no --answers).",
     )
     ev.add_argument("form", metavar="FORM", help="form id (e.g. core.vitals) or path to a form file")
     ev.add_argument("--answers", "-a", required=True, metavar="FILE", help="answers as a JSON or YAML mapping of item id to value")
@@ -46,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "test",
         help="run the tests written inside form and rule definitions",
         description="Run the `tests:` of every form (expected values, visibility, errors) and rule "
-        "(fires / does not fire, summary) in the installed packs, or only in the named packs.",
+        "(fires / does not fire, summary) in the installed packs, or only in the named packs. "
+        "Exit status: 0 when every test passes, 1 when a test fails or a definition has errors, "
+        "2 for an unknown pack.",
     )
     test.add_argument("packs", nargs="*", metavar="PACK", help="pack ids or pack folders (default: all)")
     test.add_argument("--json", action="store_true", help="print results as JSON")
@@ -58,6 +66,17 @@ def _is_under(file: str, paths: list[Path]) -> bool:
     return any(resolved == p or p in resolved.parents for p in paths)
 
 
+def definition_files(paths: list[str]) -> list[Path]:
+    """The definition files (YAML or JSON) that ``paths`` name or hold."""
+    found: list[Path] = []
+    for target in (Path(p) for p in paths):
+        if target.is_file():
+            found.append(target)
+        elif target.is_dir():
+            found += [p for p in sorted(target.rglob("*")) if p.suffix.lower() in (".yaml", ".yml", ".json")]
+    return found
+
+
 def check_paths(paths: list[str]) -> tuple[LoadResult, list[Diagnostic]]:
     """Load the installed packs plus everything under ``paths``; diagnostics for ``paths``."""
     targets = [Path(p).resolve() for p in paths]
@@ -65,12 +84,7 @@ def check_paths(paths: list[str]) -> tuple[LoadResult, list[Diagnostic]]:
     for target in targets:
         if target.is_dir() and discover([target]):
             roots.append(target)
-    extra: list[Path] = []
-    for target in targets:
-        if target.is_file():
-            extra.append(target)
-        elif target.is_dir():
-            extra += [p for p in sorted(target.rglob("*")) if p.suffix.lower() in (".yaml", ".yml", ".json")]
+    extra = definition_files([str(t) for t in targets])
     result = load(roots, extra_files=_not_pack_support(extra, roots))
     if not targets:
         return result, result.diagnostics
@@ -94,7 +108,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     if missing:
         print(f"cliniform check: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.paths and not definition_files(args.paths):
+        print(f"cliniform check: no definition files (.yaml, .yml, .json) in {', '.join(args.paths)}", file=sys.stderr)
+        return 2
     result, diagnostics = check_paths(args.paths)
+    if not args.paths and not result.packs and not diagnostics:
+        roots = ", ".join(str(r) for r in default_pack_roots())
+        print(f"cliniform check: nothing to check: no pack found in {roots}; run it in the project folder, "
+              "set CLINIFORM_PACKS to the pack folders, or name the files or folders to check", file=sys.stderr)
+        return 2
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if args.json:
         print(json.dumps([d.as_json() for d in diagnostics], ensure_ascii=False, indent=2))

@@ -93,6 +93,31 @@ def test_check_exit_codes(files: Path) -> None:
     assert run().returncode == 2  # no command: help, and the usage status
 
 
+def test_check_with_nothing_to_check_says_so_and_exits_2(tmp_path: Path) -> None:
+    """Outside the project, without CLINIFORM_PACKS and without a path, nothing is installed:
+    that is not a clean check ("checked 0 definitions in 0 packs", exit 0) but bad usage."""
+    for args in (("check",), ("check", "--json"), ("check", "--quiet")):
+        done = run(*args, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "nothing to check: no pack found in" in done.stderr and "CLINIFORM_PACKS" in done.stderr
+        assert "checked 0 definitions" not in done.stdout and not done.stdout.strip()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("not a definition", "utf-8")
+    empty = run("check", "empty", cwd=tmp_path)
+    assert empty.returncode == 2 and "no definition files (.yaml, .yml, .json) in empty" in empty.stderr
+    (tmp_path / "form.yaml").write_text(FORM, "utf-8")
+    one = run("check", "form.yaml", cwd=tmp_path)  # a named file outside any pack is still checked
+    assert one.returncode == 0 and one.stdout.strip().endswith("checked 1 definitions in 0 packs: 0 errors, 0 warnings")
+
+
+def test_exit_statuses_are_in_the_help() -> None:
+    for command in ("check", "eval", "test"):
+        text = " ".join(run(command, "--help").stdout.split())
+        assert "Exit status: 0 when" in text and ", 1 when" in text and ", 2 " in text, (command, text)
+    evaluated = " ".join(run("eval", "--help").stdout.split())
+    assert "0 when the answers are valid, 1 when they have errors or the form or a file cannot be read" in evaluated
+
+
 # -- check --------------------------------------------------------------------------------------
 
 def test_check_prints_every_problem_and_a_summary(capsys: pytest.CaptureFixture[str], files: Path) -> None:
