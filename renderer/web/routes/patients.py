@@ -142,7 +142,7 @@ async def chart(request: Request[Any, Any, Any], patient_id: FromPath[int]) -> R
                               patient_id, request.state.locale, _can(request, "clinical.read"))
     except NotFoundError as exc:
         raise NotFoundException(str(exc)) from exc
-    return page(request, "patients/chart.html", **data, nav_section="patients")
+    return page(request, "patients/chart.html", **data, nav_section="patients", banner_heading=True)
 
 
 def _can(request: Request[Any, Any, Any], needed: str) -> bool:
