@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from engine.store import Store
 from renderer.web.seed import DEMO_USERS
 from tests.apps import demo_server
 
@@ -28,11 +29,18 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The core pack and the widget test form, served on loopback."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
+    """The core pack and the widget test form, served on loopback: (base URL, its store),
+    for tests that check what a page stored."""
     with demo_server(tmp_path_factory.mktemp("browser"), [ROOT / "form_definitions"],
-                     extra_files=[ROOT / "tests" / "renderer" / "forms" / "widgets.yaml"], secret_key="browser-tests") as (url, _):
-        yield url
+                     extra_files=[ROOT / "tests" / "renderer" / "forms" / "widgets.yaml"], secret_key="browser-tests") as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def server_url(server: tuple[str, Store]) -> str:
+    """The base URL of :func:`server`."""
+    return server[0]
 
 
 @pytest.fixture(scope="module")
