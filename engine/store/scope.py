@@ -9,8 +9,9 @@ Every patient-level read or write of the store goes through ``Tx.patient``,
     every patient of the actor's clinic (clinicians; reception, who sees demographics only
     because no route gives them clinical pages).
 ``care``
-    patients with an encounter that started in the last ``care_days`` days or is still open
-    (nurses). Anyone else needs break-glass: a stated reason, a grant that expires, every
+    patients with an encounter that started in the last ``care_days`` days or is still open,
+    and patients the actor registered in that window (a walk-in a nurse registers is theirs
+    to see before a visit is opened) (nurses). Anyone else needs break-glass: a stated reason, a grant that expires, every
     action under it marked in the audit trail.
 ``none``
     no patient at all (administrators, auditors).
@@ -27,14 +28,15 @@ from sqlalchemy.orm import Session
 
 from engine.store.access_models import BreakGlassGrant
 from engine.store.errors import OutOfScopeError
-from engine.store.models import Encounter
+from engine.store.models import Encounter, Patient
 from engine.store.records import SYSTEM_ROLE, Actor
 
 SCOPES = ("clinic", "care", "none")
 
 
 def in_care(session: Session, actor: Actor, patient_id: int, now: datetime) -> bool:
-    """The patient has an encounter in the care window, or one still open."""
+    """The patient has an encounter in the care window, or one still open, or the actor
+    registered them in the window."""
     since = now - timedelta(days=actor.care_days)
     found = session.execute(
         select(Encounter.id).where(
@@ -42,7 +44,15 @@ def in_care(session: Session, actor: Actor, patient_id: int, now: datetime) -> b
             or_(Encounter.started_at >= since, Encounter.status == "open"),
         ).limit(1)
     ).first()
-    return found is not None
+    if found is not None:
+        return True
+    if actor.user_id is None:
+        return False
+    registered = session.execute(
+        select(Patient.id).where(Patient.id == patient_id, Patient.clinic_id == actor.clinic_id,
+                                 Patient.created_by == actor.user_id, Patient.created_at >= since)
+    ).first()
+    return registered is not None
 
 
 def active_grant(session: Session, actor: Actor, patient_id: int, now: datetime) -> BreakGlassGrant | None:

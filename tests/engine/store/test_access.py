@@ -214,6 +214,18 @@ def test_a_nurse_sees_patients_with_a_recent_or_open_encounter(timed: Store, nur
         timed.patients.get(nobody, north_patient.id)
 
 
+def test_a_nurse_sees_a_patient_they_registered_during_the_care_window(timed: Store, nurse: UserRecord, actor: Actor, clock: Clock) -> None:
+    care = Actor(nurse.id, "nurse", actor.clinic_id, scope="care", care_days=30)
+    walk_in = timed.patients.create(care, mrn="WALK-1", given_name="Rami", family_name="Aziz")
+    assert timed.patients.get(care, walk_in.id).id == walk_in.id  # no visit yet: theirs, they registered them
+    other = timed.accounts.create_user(actor, "nurse2", "another-long-password", "Second Nurse", ("nurse",))
+    with pytest.raises(OutOfScopeError):
+        timed.patients.get(Actor(other.id, "nurse", actor.clinic_id, scope="care", care_days=30), walk_in.id)
+    clock.advance(days=31)
+    with pytest.raises(OutOfScopeError):
+        timed.patients.get(care, walk_in.id)
+
+
 def test_break_glass_opens_one_patient_for_a_while_and_marks_what_was_done(timed: Store, nurse: UserRecord, actor: Actor, clock: Clock, north_patient: PatientRecord) -> None:
     care = Actor(nurse.id, "nurse", actor.clinic_id, scope="care")
     with pytest.raises(ValueError, match="reason"):
