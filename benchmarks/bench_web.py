@@ -7,14 +7,18 @@
    one flat template that loops over 100 pre-built field dicts and writes the same markup
    for each (label, input, unit, hint), with no evaluator, no widget registry and no
    layout machinery. Target: <= 1.5x.
-2. The live round-trip (post the form with one changed value, receive the out-of-band
-   fragments) at 32 concurrent connections for 20 s against one `cliniform serve` worker
-   on loopback, driven by wrk with a bounded rate: each connection waits PACE_MS after
-   each answer before its next request (wrk's `delay()` hook), i.e. at most 10 round-trips
-   a second per connection, 3.5x what a person typing can trigger through the form's
-   350 ms debounce (forms/_form.html). Targets: p50 <= 5 ms, p99 <= 25 ms.
+2. The live round-trip as a clinician makes it: a draft document of the 100-item form in an
+   encounter, ``POST /documents/{id}/live`` with a signed-in session and the CSRF header (the
+   store read of the document and patient, the pinned definition, the rules panel), one
+   changed value, the out-of-band fragments back. 32 concurrent connections for 20 s against
+   one `cliniform serve` worker on loopback, driven by wrk with a bounded rate: each
+   connection waits PACE_MS after each answer before its next request (wrk's `delay()` hook),
+   i.e. at most 10 round-trips a second per connection, 3.5x what a person typing can trigger
+   through the form's 350 ms debounce (forms/_form.html). Targets: p50 <= 5 ms, p99 <= 25 ms.
    For the record, the same 32 connections are then run unbounded (closed loop, no pause):
-   the worker's saturation throughput, with the queueing that comes with it.
+   the worker's saturation throughput, with the queueing that comes with it; and the
+   definition preview's live endpoint (``POST /forms/{id}/live``: no store, no patient, no
+   rules panel) bounded, as a secondary row.
 
 ``run()`` returns {"title", "metrics", "table"}.
 """
@@ -209,6 +213,37 @@ def _wrk_latency(output: str, label: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def _target(client: httpx.Client, path: str) -> tuple[str, dict[str, str], str]:
+    """The live post of the page at ``path`` (body, headers, URL), checked once: it must
+    answer 200 with out-of-band fragments before it is measured."""
+    page = client.get(path)
+    if page.status_code != 200:
+        raise RuntimeError(f"{path} answered {page.status_code}")
+    body, headers, url = _live_body(page.text)
+    check = client.post(url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", **headers})
+    if check.status_code != 200 or "hx-swap-oob" not in check.text:
+        raise RuntimeError(f"live endpoint {url} answered {check.status_code}: {check.text[:300]}")
+    return body, headers, url
+
+
+def _document_target(client: httpx.Client) -> tuple[str, dict[str, str], str]:
+    """A draft document of the 100-item form in a new encounter of a demo patient, started
+    through the clinician's own pages: its live post."""
+    chart = client.get("/patients?q=Saleh")
+    found = re.search(r'href="/patients/(\d+)"', chart.text)
+    if found is None:
+        raise RuntimeError("no demo patient found")
+    patient = f"/patients/{found.group(1)}"
+    headers = _csrf_header(client.get(patient).text)
+    encounter = client.post(f"{patient}/encounters", data={"reason": "benchmark"}, headers=headers)
+    if encounter.status_code != 200 or "/encounters/" not in str(encounter.url):
+        raise RuntimeError(f"starting an encounter answered {encounter.status_code} at {encounter.url}")
+    document = client.post(f"{encounter.url.path}/documents", data={"form_id": "bench.form_100"}, headers=headers)
+    if document.status_code != 200 or not re.fullmatch(r"/documents/\d+", document.url.path):
+        raise RuntimeError(f"starting the document answered {document.status_code} at {document.url}")
+    return _target(client, document.url.path)
+
+
 def bench_live(env: dict[str, str]) -> dict[str, float]:
     """A `cliniform serve` worker on loopback, loaded by wrk for LOAD_SECONDS."""
     wrk = shutil.which("wrk")
@@ -230,15 +265,13 @@ def bench_live(env: dict[str, str]) -> dict[str, float]:
                 time.sleep(0.2)
         with httpx.Client(base_url=base, follow_redirects=True) as client:
             _login(client)
-            page = client.get("/forms/bench.form_100")
-            body, headers, url = _live_body(page.text)
-            check = client.post(url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", **headers})
-            if check.status_code != 200 or "hx-swap-oob" not in check.text:
-                raise RuntimeError(f"live endpoint answered {check.status_code}: {check.text[:300]}")
+            targets = {"document": _document_target(client), "preview": _target(client, "/forms/bench.form_100")}
             cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-        lua_headers = "".join(f'wrk.headers["{k}"] = [==[{v}]==]\n' for k, v in {"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", "Cookie": cookie, **headers}.items())
         results = {}
-        for label, pace in (("live", PACE_MS), ("saturated", 0)):
+        for label, target, pace in (("live", "document", PACE_MS), ("saturated", "document", 0), ("preview", "preview", PACE_MS)):
+            body, headers, url = targets[target]
+            lua_headers = "".join(f'wrk.headers["{k}"] = [==[{v}]==]\n' for k, v in
+                                  {"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", "Cookie": cookie, **headers}.items())
             script = Path(tempfile.mkstemp(suffix=".lua")[1])
             hook = f"function delay()\n  return {pace}\nend\n" if pace else ""
             script.write_text(f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n{lua_headers}{hook}')
@@ -277,12 +310,13 @@ def run() -> dict[str, Any]:
         ("flat hand-written Jinja2 template with the same fields, p50", f"{page['flat_p50_ms']:.2f} ms", "", None),
         ("page / flat template", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5),
         ("the same page cold (no kept item fragments: every item drawn), p50", f"{page['page_cold_p50_ms']:.2f} ms ({page['page_cold_p50_ms'] / page['flat_p50_ms']:.1f}x)", "", None),
-        (f"live round-trip, {CONNECTIONS} connections, {LOAD_SECONDS} s, one worker, bounded ({PACE_MS} ms pause per connection), p50", f"{live['live_p50_ms']:.2f} ms", "<= 5 ms", live["live_p50_ms"] <= 5),
-        ("live round-trip, bounded, p90", f"{live['live_p90_ms']:.2f} ms", "", None),
-        ("live round-trip, bounded, p99", f"{live['live_p99_ms']:.2f} ms", "<= 25 ms", live["live_p99_ms"] <= 25),
+        (f"live round-trip of a document (POST /documents/{{id}}/live, signed in, CSRF header), {CONNECTIONS} connections, {LOAD_SECONDS} s, one worker, bounded ({PACE_MS} ms pause per connection), p50", f"{live['live_p50_ms']:.2f} ms", "<= 5 ms", live["live_p50_ms"] <= 5),
+        ("live round-trip of a document, bounded, p90", f"{live['live_p90_ms']:.2f} ms", "", None),
+        ("live round-trip of a document, bounded, p99", f"{live['live_p99_ms']:.2f} ms", "<= 25 ms", live["live_p99_ms"] <= 25),
         ("live round-trips completed, bounded (non-2xx)", f"{live['live_requests']:,.0f} ({live['live_non_2xx']:.0f}), {live['live_rps']:.0f}/s", "", None),
         (f"unbounded (closed loop, {CONNECTIONS} connections, no pause): throughput", f"{live['saturated_rps']:.0f}/s", "", None),
         ("unbounded: p50 / p99 (queueing behind 32 connections)", f"{live['saturated_p50_ms']:.1f} / {live['saturated_p99_ms']:.1f} ms", "", None),
+        ("definition preview's live round-trip (POST /forms/{id}/live: no store, no rules panel), bounded, p50 / p99", f"{live['preview_p50_ms']:.2f} / {live['preview_p99_ms']:.2f} ms ({live['preview_non_2xx']:.0f} non-2xx)", "", None),
     ]
     lines = ["| measurement | result | target | met |", "|---|---:|---|---|"]
     for name, value, target, met in rows:
@@ -294,6 +328,12 @@ def run() -> dict[str, Any]:
                  "can and each request waits behind the other 31: p50 is then about 32 / throughput, a measure of capacity, "
                  "not of what a clinician waits.")
     lines.append("")
+    lines.append("The live round-trip measured is a clinician's: a draft document of the 100-item form, posted to "
+                 "/documents/{id}/live with the session cookie and the CSRF header, so each request resumes the session, "
+                 "reads the document and the patient through the store (reads are audited) and runs the rules panel. "
+                 "The definition preview's endpoint evaluates and draws the same fragments without the store; its row "
+                 "shows what the store's part adds.")
+    lines.append("")
     lines.append("Server time is the ASGI app called directly (no HTTP client in the figure), session read and "
                  "evaluation included. A simple item's HTML is kept once drawn, keyed by everything it is drawn from "
                  "(renderer/web/fragments.py); the cold row is the page with nothing kept, as the first time a form "
@@ -302,6 +342,13 @@ def run() -> dict[str, Any]:
         lines.append("")
         lines.append("The page misses its target on this run: the rest of the request (session read, evaluating "
                      "100 items, building the field views, the layout) costs more than the flat template's loop.")
+    demand = CONNECTIONS * 1000 / PACE_MS
+    if live["live_p50_ms"] > 5 or live["live_p99_ms"] > 25:
+        lines.append("")
+        lines.append(f"The live round-trip misses its target on this run. The bounded load asks for up to {demand:.0f} "
+                     f"round-trips a second; the worker's capacity on this endpoint (the unbounded row) is "
+                     f"{live['saturated_rps']:.0f}/s" + (", so requests queue behind each other." if live["saturated_rps"] < demand
+                                                          else "; the time is the request's own or the machine's load."))
     return {"title": "Web: form page and live round-trip", "metrics": {**page, **live, "ratio": ratio}, "table": "\n".join(lines)}
 
 
