@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
+import anyio
 import pytest
 from bs4 import BeautifulSoup
 from litestar import Litestar
@@ -21,6 +23,8 @@ from engine.store.clinics import ClinicChanges
 from engine.store.models import AuditEvent, Clinic
 from renderer.web.clinic_settings import ClinicCache
 from tests.renderer.conftest import sign_in
+
+T = TypeVar("T")
 
 Client = TestClient[Litestar]
 
@@ -149,9 +153,15 @@ def test_the_page_in_arabic(admin: Client, demo_clinic: int) -> None:
     assert "منطقة زمنية" in refused.select_one("#err-timezone").get_text()  # type: ignore[union-attr]
 
 
+def _run(coroutine: Callable[[], Awaitable[T]]) -> T:
+    """Run ``coroutine`` to its end in a thread of its own: the test session may have an
+    event loop running in this one (the browser tests' Playwright)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, coroutine).result()
+
+
 def test_the_cache_reads_a_clinic_again_after_its_ttl_or_when_told(store: Store, demo_clinic: int) -> None:
     """What another process saved shows here within the TTL; what this one saved, at once."""
-    import anyio
 
     now = [0.0]
     cache = ClinicCache(30, clock=lambda: now[0])
@@ -160,7 +170,7 @@ def test_the_cache_reads_a_clinic_again_after_its_ttl_or_when_told(store: Store,
         async def read() -> bool | None:
             clinic = await cache.get(store, demo_clinic)
             return None if clinic is None else clinic.pdf.arabic_digits
-        return anyio.run(read)
+        return _run(read)
 
     assert digits() is None
     store.clinics.update(Actor.system(demo_clinic), ClinicChanges(arabic_digits=True))  # "another process"
@@ -171,4 +181,4 @@ def test_the_cache_reads_a_clinic_again_after_its_ttl_or_when_told(store: Store,
     store.clinics.update(Actor.system(demo_clinic), ClinicChanges(arabic_digits=False))
     cache.forget(demo_clinic)
     assert digits() is False
-    assert anyio.run(cache.get, store, 99999) is None
+    assert _run(lambda: cache.get(store, 99999)) is None

@@ -307,6 +307,7 @@ TENANT_CALLS: dict[str, StoreCall] = {
     "documents.create": lambda s, a, ids: s.documents.create(a, patient_id=ids["patient"], definition_version_id=ids["definition"], answers={}),
     "documents.get": lambda s, a, ids: s.documents.get(a, ids["document"]),
     "documents.revisions": lambda s, a, ids: s.documents.revisions(a, ids["document"]),
+    "documents.latest_of_form": lambda s, a, ids: s.documents.latest_of_form(a, ids["patient"], "core.registration"),
     "documents.save_draft": lambda s, a, ids: s.documents.save_draft(a, ids["document"], base_version=1, answers={}),
     "documents.sign": lambda s, a, ids: s.documents.sign(a, ids["document"], base_version=1),
     "documents.amend": lambda s, a, ids: s.documents.amend(a, ids["document"], base_version=1, answers={}, reason="x"),
