@@ -4,7 +4,9 @@ SQLite connections get WAL, foreign keys, a busy timeout and ``synchronous=NORMA
 connect, and every transaction starts with ``BEGIN IMMEDIATE``: the store writes an audit
 event in (almost) every transaction, so taking the write lock up front avoids the
 deadlock-prone read-then-upgrade of SQLite's deferred transactions, and makes the audit
-chain append serialised by construction.
+chain append serialised by construction. A transaction that only reads
+(:meth:`Database.reading`) starts with a deferred ``BEGIN`` instead: in WAL mode it takes
+no lock and never waits for a writer.
 """
 
 from __future__ import annotations
@@ -70,7 +72,11 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, wal: bool) -> Non
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+#: the execution option that marks a read-only transaction (a deferred BEGIN on SQLite)
+READ_ONLY = "cliniform_read_only"
 
 
 class Database:
@@ -79,6 +85,9 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        #: the engine for transactions that only read (a deferred BEGIN on SQLite)
+        self.read_engine = engine.execution_options(**{READ_ONLY: True})
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> Database:
@@ -103,6 +112,17 @@ class Database:
         """A session in a transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: no write lock on SQLite (see the module docstring).
+        Nothing it changes is kept: it is rolled back at the end."""
+        with self._read_sessions() as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -18,14 +18,17 @@ from engine.store.columns import aware
 from engine.store.definitions import definition_record
 from engine.store.errors import ConflictError, InvalidStateError
 from engine.store.models import DefinitionVersion, Document, Encounter, Observation, Revision
+from engine.store.patients import patient_record
 from engine.store.records import (
     Actor,
     DocumentRecord,
     DocumentView,
     ObservationRow,
+    PatientRecord,
     RevisionRecord,
 )
 from engine.store.service import Service, Tx
+from engine.store.signing_models import ConsentInstance
 
 FINAL = ("signed", "amended")
 
@@ -127,6 +130,21 @@ class Documents(Service):
             definition = tx.session.get_one(DefinitionVersion, doc.definition_version_id)
             tx.audit("read", "document", document_id, patient_id=doc.patient_id)
             return DocumentView(document_record(doc), definition_record(definition))
+
+    def workspace(self, actor: Actor, document_id: int) -> tuple[DocumentView, PatientRecord, int | None]:
+        """What a page that edits a document needs, in one transaction: the document with its
+        definition version, the patient, and the consent the document belongs to (or None).
+        Audited as a read of the document and of the chart; for an actor whose reads are not
+        logged (a live round-trip) a read-only transaction that takes no write lock."""
+        with self._tx(actor) if actor.reads_logged else self._read_tx(actor) as tx:
+            doc = tx.get(Document, document_id, "document")
+            definition = tx.session.get_one(DefinitionVersion, doc.definition_version_id)
+            patient = tx.patient(doc.patient_id)
+            consent = tx.session.scalars(select(ConsentInstance.id).where(
+                ConsentInstance.clinic_id == actor.clinic_id, ConsentInstance.document_id == document_id)).first()
+            tx.audit("read", "document", document_id, patient_id=doc.patient_id)
+            tx.audit("read", "chart", doc.patient_id, patient_id=doc.patient_id)
+            return DocumentView(document_record(doc), definition_record(definition)), patient_record(patient), consent
 
     def latest_of_form(self, actor: Actor, patient_id: int, def_id: str,
                        statuses: Sequence[str] = FINAL) -> DocumentRecord | None:

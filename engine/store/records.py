@@ -32,6 +32,10 @@ class Actor:
     scope: str = "clinic"
     #: the care window of the ``care`` scope, in days
     care_days: int = 30
+    #: False for the live round-trips of a page already opened (its opening was audited):
+    #: they evaluate what the person posts and show nothing stored that the page did not,
+    #: so their reads are not logged again on every keystroke; writes and refusals still are
+    reads_logged: bool = True
 
     @classmethod
     def system(cls, clinic_id: int, ip: str | None = None) -> Actor:

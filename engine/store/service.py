@@ -52,6 +52,8 @@ class Tx:
         patient_id: int | None = None,
         **detail: Any,
     ) -> None:
+        if action == "read" and not self.actor.reads_logged:
+            return
         self.events.append(audit.AuditEntry(
             action, entity_type, None if entity_id is None else str(entity_id), patient_id,
             detail or None,
@@ -106,6 +108,20 @@ class Service:
                 if tx.break_glass is not None:
                     events = [replace(e, detail={**(e.detail or {}), "break_glass": tx.break_glass}) for e in events]
                 audit.append(session, actor, events, tx.now)
+        except (CrossClinicError, OutOfScopeError) as refused:
+            self._audit_denied(actor, refused)
+            raise
+
+    @contextmanager
+    def _read_tx(self, actor: Actor) -> Iterator[Tx]:
+        """Like :meth:`_tx` for a transaction that only reads and writes no audit event (the
+        caller says why it need not be audited); refused accesses are still audited."""
+        try:
+            with self.db.reading() as session:
+                tx = Tx(session, actor, self.clock())
+                yield tx
+                if tx.events:
+                    raise RuntimeError("a read-only store transaction cannot write audit events")
         except (CrossClinicError, OutOfScopeError) as refused:
             self._audit_denied(actor, refused)
             raise

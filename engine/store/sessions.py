@@ -147,7 +147,7 @@ class Sessions(Service):
     def resume_read_only(self, token: str, *, touch: bool = True) -> Resumed | None:
         """The common case in one read: a live session of an active user with a role, not due
         for a touch. None when anything else applies (the full path decides and writes)."""
-        with self.db.engine.connect() as conn:
+        with self.db.read_engine.connect() as conn:
             rows = conn.execute(_RESUME, {"token": token_hash(token)}).all()
         if not rows:
             return None

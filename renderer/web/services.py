@@ -25,6 +25,14 @@ async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
+async def reading(store: Store, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a store call that only reads: inline on SQLite, where a read in WAL mode takes no
+    lock and costs less than the hop to a worker thread; in a worker thread on PostgreSQL."""
+    if store.db.backend == "sqlite":
+        return fn(*args, **kwargs)
+    return await blocking(fn, *args, **kwargs)
+
+
 def publish_form(store: Store, actor: Actor, form: Form) -> DefinitionRecord:
     """The published version of ``form`` in the actor's clinic (published now if new)."""
     return store.definitions.publish(

@@ -188,3 +188,25 @@ def test_the_offer_goes_away_once_the_item_is_answered(client: Client) -> None:
     soup = _soup(client.post(f"{url}/live", data={"weight": "81", "_changed": "weight", "_visible": ["weight"]}, headers={"HX-Request": "true"}))
     offer = soup.find(id="offer-weight")
     assert offer is not None and offer.find("button") is None
+
+
+def test_the_page_is_audited_its_live_round_trips_are_not(client: Client, store: Store) -> None:
+    """Opening the document is a read of it and of the chart; the live round-trips of that
+    page evaluate what is posted and show nothing stored, so they add no audit events."""
+    from sqlalchemy import func, select
+
+    from engine.store.models import AuditEvent
+
+    def count() -> int:
+        with store.db.transaction() as session:
+            return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+    url = _new_vitals(client)
+    before = count()
+    client.get(url)
+    opened = count()
+    assert opened > before
+    for systolic in ("120", "130", "140"):
+        live = client.post(f"{url}/live", data={**VITALS, "systolic": systolic, "_changed": "systolic"}, headers={"HX-Request": "true"})
+        assert live.status_code == 200 and "hx-swap-oob" in live.text
+    assert count() == opened

@@ -7,7 +7,8 @@ content hash). Every action has a plain-post path: the page works without JavaSc
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -18,9 +19,10 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from engine.chart_context import patient_fields
 from engine.evaluator import Context, Evaluation, evaluate
-from engine.model import Form
+from engine.model import Form, Item
 from engine.observations import derive_observations
 from engine.store import (
+    Actor,
     ConflictError,
     DocumentView,
     InvalidStateError,
@@ -39,7 +41,7 @@ from renderer.web.formpost import (
     read_submission,
 )
 from renderer.web.permissions import permission
-from renderer.web.services import blocking, pinned_form
+from renderer.web.services import blocking, pinned_form, reading
 from renderer.web.views import page
 
 READ = permission("clinical.read")
@@ -53,24 +55,27 @@ def context_for(patient: PatientRecord, started_at: dt.datetime | None = None) -
     return Context(patient=patient_fields(patient), encounter=encounter)
 
 
-async def _load(request: Request[Any, Any, Any], document_id: int) -> tuple[DocumentView, PatientRecord, Form]:
+async def _load(request: Request[Any, Any, Any], document_id: int, who: Actor | None = None) -> tuple[DocumentView, PatientRecord, Form]:
+    """The document, its patient and its pinned form, read as ``who`` (default: the person)."""
     store: Store = request.app.state.store
-    who = actor(request)
+    who = who or actor(request)
     try:
-        view = await blocking(store.documents.get, who, document_id)
-        patient = await blocking(store.patients.get, who, view.document.patient_id)
+        # a live round-trip's read takes no lock: inline on SQLite (see Documents.workspace)
+        call = blocking if who.reads_logged else functools.partial(reading, store)
+        view, patient, consent = await call(store.documents.workspace, who, document_id)
     except NotFoundError as exc:
         raise NotFoundException(str(exc)) from exc
-    consent = await blocking(store.signing.consent_of, who, document_id) if view.document.status == "draft" else None
-    if consent is not None:  # a consent is filled and signed through its signing flow only
+    if consent is not None and view.document.status == "draft":  # a consent is filled and signed through its signing flow only
         raise ClientException(f"document {document_id} is a consent: open /consents/{consent}", status_code=409)
     return view, patient, pinned_form(request.app.state.catalog, view.definition)
 
 
 async def _panel(request: Request[Any, Any, Any], doc: DocumentView, ev: Evaluation, sub: Submission | None = None, *,
-                 only: set[str] | None = None, signing: bool = False) -> Panel:
+                 only: set[str] | None = None, signing: bool = False, who: Actor | None = None) -> Panel:
     """The document's alerts panel (rules run with the patient's chart; see renderer/web/alerts.py)."""
-    alerts = DocumentAlerts(request.app.state.store, request.app.state.catalog, actor(request), doc.document)
+    if only is not None and not only:
+        return Panel(partial=True)  # no rule reads what changed: nothing to run (no thread hop)
+    alerts = DocumentAlerts(request.app.state.store, request.app.state.catalog, who or actor(request), doc.document)
     return await blocking(alerts.panel, ev, sub.data if sub else None, only=only, signing=signing)
 
 
@@ -109,12 +114,23 @@ def _offer_text(value: Any) -> str:
     return str(value)
 
 
+def _offered(form: Form) -> list[Item]:
+    """The items of ``form`` that offer the patient's last answer (not inside rows)."""
+    return [item for item in form.index.values()
+            if item.previous_value and not (item.parent and form.index[item.parent].type in ("repeating_group", "grid"))]
+
+
+async def _offers(request: Request[Any, Any, Any], form: Form, doc: DocumentView, who: Actor) -> dict[str, Offer]:
+    """offers_for a draft, in a worker thread only when the form offers anything."""
+    if doc.document.status != "draft" or not _offered(form):
+        return {}
+    return await blocking(offers_for, request.app.state.store, who, form, doc)
+
+
 def offers_for(store: Store, who: Any, form: Form, doc: DocumentView) -> dict[str, Offer]:
     """Last answers the form offers to reuse, from other signed documents of the patient."""
     found: dict[str, Offer] = {}
-    for item in form.index.values():
-        if not item.previous_value or (item.parent and form.index[item.parent].type in ("repeating_group", "grid")):
-            continue
+    for item in _offered(form):
         latest = store.charts.latest_answer(who, doc.document.patient_id, item.id, def_id=form.id)
         if latest is not None and latest.document_id != doc.document.id and latest.value is not None:
             found[item.id] = Offer(latest.value, _offer_text(latest.value), latest.effective_at)
@@ -200,14 +216,17 @@ def _version(sub: Submission, doc: DocumentView) -> int:
 
 @post("/documents/{document_id:int}/live", name="document-live", opt=WRITE)
 async def live(request: Request[Any, Any, Any], document_id: FromPath[int]) -> Response[Any]:
-    doc, patient, form = await _load(request, document_id)
+    # the page this comes from was audited when it was opened: its round-trips' reads are not
+    # logged again on every keystroke (Actor.reads_logged); what they write still is
+    who = replace(actor(request), reads_logged=False)
+    doc, patient, form = await _load(request, document_id, who)
     sub = await read_submission(request, form)
-    offers = await blocking(offers_for, request.app.state.store, actor(request), form, doc) if doc.document.status == "draft" else {}
+    offers = await _offers(request, form, doc, who)
     used = _use_previous(sub, offers)
     ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
     # only the rules that read what changed run again; the other cards stay on the page
     only = affected_rule_ids(request.app.state.catalog, form, sub, used)
-    panel = await _panel(request, doc, ev, sub, only=only)
+    panel = await _panel(request, doc, ev, sub, only=only, who=who)
     return live_response(request, ev, sub, f"/documents/{document_id}/live", forced=used, panel=panel, offers=offers)
 
 

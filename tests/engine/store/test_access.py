@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select, text
@@ -307,6 +308,8 @@ TENANT_CALLS: dict[str, StoreCall] = {
     "documents.create": lambda s, a, ids: s.documents.create(a, patient_id=ids["patient"], definition_version_id=ids["definition"], answers={}),
     "documents.get": lambda s, a, ids: s.documents.get(a, ids["document"]),
     "documents.revisions": lambda s, a, ids: s.documents.revisions(a, ids["document"]),
+    "documents.workspace": lambda s, a, ids: s.documents.workspace(a, ids["document"]),
+    "documents.workspace (reads not logged)": lambda s, a, ids: s.documents.workspace(replace(a, reads_logged=False), ids["document"]),
     "documents.latest_of_form": lambda s, a, ids: s.documents.latest_of_form(a, ids["patient"], "core.registration"),
     "documents.save_draft": lambda s, a, ids: s.documents.save_draft(a, ids["document"], base_version=1, answers={}),
     "documents.sign": lambda s, a, ids: s.documents.sign(a, ids["document"], base_version=1),

@@ -64,3 +64,27 @@ def test_sqlite_transactions_take_the_write_lock_up_front(tmp_path: Path) -> Non
     finally:
         first.dispose()
         impatient.dispose()
+
+
+def test_a_reading_transaction_takes_no_lock_and_keeps_nothing(tmp_path: Path) -> None:
+    """Database.reading: a deferred BEGIN, so it reads while a writer holds the lock (WAL),
+    and whatever it wrote is rolled back."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    writer = Database.from_url(url)
+    reader = Database.from_settings(StoreSettings(url, sqlite_busy_timeout_ms=50))
+    try:
+        with writer.transaction() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+            session.execute(text("INSERT INTO t VALUES (1)"))
+        with writer.transaction() as session:
+            session.execute(text("INSERT INTO t VALUES (2)"))  # the write lock is held from here
+            with reader.reading() as other:
+                assert other.execute(text("SELECT count(*) FROM t")).scalar() == 1  # the committed state
+        with reader.reading() as other:
+            assert other.execute(text("SELECT count(*) FROM t")).scalar() == 2
+            other.execute(text("DELETE FROM t"))
+        with reader.reading() as other:
+            assert other.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    finally:
+        writer.dispose()
+        reader.dispose()
