@@ -71,6 +71,39 @@ def machine() -> str:
     ])
 
 
+def speed_check() -> float:
+    """A fixed pure-Python loop (5,000,000 multiply-adds), best of 3, in ms: the same work on
+    every run, so runs on different days (or a slowed virtual machine) can be compared."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i * i
+        best = min(best, (time.perf_counter() - start) * 1000)
+    return best
+
+
+def cpu_times() -> tuple[int, int] | None:
+    """(all, stolen) CPU time in jiffies from /proc/stat: the time the hypervisor gave other
+    guests while this machine wanted to run (Linux virtual machines)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    return sum(fields[:8]), fields[7] if len(fields) > 7 else 0
+
+
+def conditions(speed_before: float, speed_after: float, before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
+    """The machine's speed and the CPU time stolen from it during the run, as list items."""
+    lines = [f"- CPU speed check (benchmarks/__main__.py speed_check, the same fixed pure-Python loop every run; "
+             f"lower is faster): {speed_before:.0f} ms before the run, {speed_after:.0f} ms after it"]
+    if before is not None and after is not None and after[0] > before[0]:
+        stolen = 100 * (after[1] - before[1]) / (after[0] - before[0])
+        lines.append(f"- CPU time stolen by the hypervisor during the run: {stolen:.1f}% (from /proc/stat)")
+    return "\n".join(lines)
+
+
 def _load() -> str:
     try:
         return " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min)"
@@ -126,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available())}", file=sys.stderr)
         return 2
     about = machine()  # before running: the load average is the one the benchmarks met
+    speed_before, times_before = speed_check(), cpu_times()
     sections = dict(existing_sections(DOC.read_text("utf-8")) if DOC.exists() and not args.no_write else {})
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
@@ -133,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         print(body)
         print(f"... {name} took {elapsed:.1f} s", file=sys.stderr)
         sections[name] = section(name, body)
+    about += "\n" + conditions(speed_before, speed_check(), times_before, cpu_times())
+    print(about, file=sys.stderr)
     if args.no_write:
         return 0
     ordered = [sections[n] for n in available() if n in sections]

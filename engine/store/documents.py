@@ -9,18 +9,35 @@ kept as a ``conflict`` revision, so two people editing one note never lose eithe
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy import (
+    LABEL_STYLE_TABLENAME_PLUS_COL,
+    CursorResult,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from engine.store.columns import aware
 from engine.store.definitions import definition_record
-from engine.store.errors import ConflictError, InvalidStateError
-from engine.store.models import DefinitionVersion, Document, Encounter, Observation, Revision
-from engine.store.patients import patient_record
+from engine.store.errors import ConflictError, CrossClinicError, InvalidStateError, NotFoundError
+from engine.store.models import (
+    DefinitionVersion,
+    Document,
+    Encounter,
+    Observation,
+    Patient,
+    Revision,
+)
 from engine.store.records import (
+    SYSTEM_ROLE,
     Actor,
+    DefinitionRecord,
     DocumentRecord,
     DocumentView,
     ObservationRow,
@@ -132,19 +149,30 @@ class Documents(Service):
             return DocumentView(document_record(doc), definition_record(definition))
 
     def workspace(self, actor: Actor, document_id: int) -> tuple[DocumentView, PatientRecord, int | None]:
-        """What a page that edits a document needs, in one transaction: the document with its
+        """What a page that edits a document needs, in one query: the document with its
         definition version, the patient, and the consent the document belongs to (or None).
-        Audited as a read of the document and of the chart; for an actor whose reads are not
-        logged (a live round-trip) a read-only transaction that takes no write lock."""
-        with self._tx(actor) if actor.reads_logged else self._read_tx(actor) as tx:
-            doc = tx.get(Document, document_id, "document")
-            definition = tx.session.get_one(DefinitionVersion, doc.definition_version_id)
-            patient = tx.patient(doc.patient_id)
-            consent = tx.session.scalars(select(ConsentInstance.id).where(
-                ConsentInstance.clinic_id == actor.clinic_id, ConsentInstance.document_id == document_id)).first()
-            tx.audit("read", "document", document_id, patient_id=doc.patient_id)
-            tx.audit("read", "chart", doc.patient_id, patient_id=doc.patient_id)
-            return DocumentView(document_record(doc), definition_record(definition)), patient_record(patient), consent
+
+        Audited as a read of the document and of the chart. For an actor whose reads are not
+        logged (a live round-trip, on every keystroke) it is a plain read on a connection of
+        its own, with no transaction that takes a lock; tenant and scope checks apply alike.
+        """
+        if actor.reads_logged:
+            with self._tx(actor) as tx:
+                found = _workspace(tx.session.execute(_WORKSPACE, {"document": document_id}).first(), actor, document_id)
+                tx.in_scope(found[1].id)
+                tx.audit("read", "document", document_id, patient_id=found[1].id)
+                tx.audit("read", "chart", found[1].id, patient_id=found[1].id)
+                return found
+        try:
+            with self.db.read_engine.connect() as conn:
+                found = _workspace(conn.execute(_WORKSPACE, {"document": document_id}).first(), actor, document_id)
+        except CrossClinicError as refused:
+            self._audit_denied(actor, refused)
+            raise
+        if actor.scope != "clinic" and actor.role != SYSTEM_ROLE:
+            with self._read_tx(actor) as tx:
+                tx.in_scope(found[1].id)
+        return found
 
     def latest_of_form(self, actor: Actor, patient_id: int, def_id: str,
                        statuses: Sequence[str] = FINAL) -> DocumentRecord | None:
@@ -243,6 +271,35 @@ class Documents(Service):
         if values:
             # Core, not ORM bulk insert: one executemany instead of a statement per row
             tx.session.connection().execute(insert(Observation), values)
+
+
+#: the document, its definition version, its patient and its consent, as one statement
+#: built once (columns labelled ``<table>_<column>``)
+_WORKSPACE = (
+    select(Document.__table__, DefinitionVersion.__table__, Patient.__table__, ConsentInstance.id.label("consent_id"))
+    .join(DefinitionVersion.__table__, DefinitionVersion.id == Document.definition_version_id)
+    .join(Patient.__table__, Patient.id == Document.patient_id)
+    .outerjoin(ConsentInstance.__table__, (ConsentInstance.document_id == Document.id) & (ConsentInstance.clinic_id == Document.clinic_id))
+    .where(Document.id == bindparam("document"))
+    .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+)
+
+
+def _fields(record: type[Any], row: Any, table: str) -> Any:
+    return record(**{f.name: row[f"{table}_{f.name}"] for f in dataclass_fields(record)})
+
+
+def _workspace(row: Any, actor: Actor, document_id: int) -> tuple[DocumentView, PatientRecord, int | None]:
+    """The records of a _WORKSPACE row; NotFoundError, or CrossClinicError for another clinic's."""
+    if row is None:
+        raise NotFoundError("document", document_id)
+    m = row._mapping
+    if m["documents_clinic_id"] != actor.clinic_id:
+        raise CrossClinicError("document", document_id, patient_id=m["documents_patient_id"])
+    document = _fields(DocumentRecord, m, "documents")
+    definition = _fields(DefinitionRecord, m, "definition_versions")
+    patient = _fields(PatientRecord, m, "patients")
+    return DocumentView(document, definition), patient, m["consent_id"]
 
 
 def _wrong_state(document_id: int, status: str, kind: str) -> str:
