@@ -97,3 +97,15 @@ def sign_in(page: Any, server_url: str, username: str = "clinician") -> None:
     page.fill("#password", DEMO_USERS[username][0])
     page.press("#password", "Enter")
     page.wait_for_url(f"{server_url}/")
+
+
+def start_form(page: Any, url: str, patient: int, form_id: str) -> str:
+    """Open an encounter for ``patient`` from the chart and start a draft of ``form_id`` in
+    it, as a clinician does; the draft's URL."""
+    page.goto(f"{url}/patients/{patient}")
+    page.click("form[action$='/encounters'] button[type=submit]")
+    page.wait_for_selector("#form_id")
+    page.select_option("#form_id", form_id)
+    page.click("form[action$='/documents'] button[type=submit]")
+    page.wait_for_selector("#answers-form")
+    return str(page.url)

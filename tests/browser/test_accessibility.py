@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, shot, sign_in
+from tests.browser.conftest import ROOT, shot, sign_in, start_form
 
 pytestmark = pytest.mark.browser
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -118,13 +118,7 @@ def test_no_violations_in_error_states(page: Any, server_url: str, lang: str) ->
     _scan(page, "registration with errors", lang, problems)
 
     # a vitals document: a blood pressure that opens a critical card (live)
-    page.goto(f"{server_url}/patients/{PATIENT}")
-    page.click("form[action$='/encounters'] button[type=submit]")
-    page.wait_for_selector("#form_id")
-    page.select_option("#form_id", "core.vitals")
-    page.click("form[action$='/documents'] button[type=submit]")
-    page.wait_for_selector("#answers-form")
-    document_url = page.url
+    document_url = start_form(page, server_url, PATIENT, "core.vitals")
     page.fill("#f-systolic", "190")
     page.fill("#f-diastolic", "100")
     _settle(page)

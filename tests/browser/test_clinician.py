@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import shot, sign_in, start_form
 
 pytestmark = pytest.mark.browser
 #: the focused element as a selector: #id, a button by name and value, else tag.class (empty
@@ -177,12 +177,7 @@ def test_clinician_day(page: Any, server_url: str) -> None:
 
 def test_add_and_remove_a_medication_row(page: Any, server_url: str) -> None:
     sign_in(page, server_url)
-    page.goto(f"{server_url}/patients/2")
-    page.click("form[action$='/encounters'] button[type=submit]")
-    page.wait_for_selector("#form_id")
-    page.select_option("#form_id", "core.medications")
-    page.click("form[action$='/documents'] button[type=submit]")
-    page.wait_for_selector("#answers-form")
+    start_form(page, server_url, 2, "core.medications")
     rows = page.locator("#item-medications .repeat-row")
     before = rows.count()
     # keyboard: Tab to "Add a row", Enter; the new row's first answer has the focus
@@ -239,13 +234,7 @@ def test_nothing_is_lost_when_leaving_before_the_autosave(page: Any, server_url:
     """Rows added and a medicine chosen, then the language switched at once (well inside the
     autosave's 1.5 s pause): the page comes back with every answer."""
     sign_in(page, server_url)
-    page.goto(f"{server_url}/patients/3")
-    page.click("form[action$='/encounters'] button[type=submit]")
-    page.wait_for_selector("#form_id")
-    page.select_option("#form_id", "core.medications")
-    page.click("form[action$='/documents'] button[type=submit]")
-    page.wait_for_selector("#answers-form")
-    document_url = page.url
+    document_url = start_form(page, server_url, 3, "core.medications")
     for _ in range(2):
         page.click("#item-medications button[name=_add_row]")
         _settle(page)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import shot, sign_in, start_form
 
 pytestmark = pytest.mark.browser
 PATIENT = 12  # a demo patient no other browser test writes to
@@ -22,16 +22,6 @@ def _settle(page: Any) -> None:
     page.wait_for_timeout(100)
 
 
-def _start(page: Any, server_url: str, form_id: str) -> str:
-    page.goto(f"{server_url}/patients/{PATIENT}")
-    page.click("form[action$='/encounters'] button[type=submit]")
-    page.wait_for_selector("#form_id")
-    page.select_option("#form_id", form_id)
-    page.click("form[action$='/documents'] button[type=submit]")
-    page.wait_for_selector("#answers-form")
-    return str(page.url)
-
-
 def _add_row(page: Any, group: str) -> None:
     page.click(f"#item-{group} button[name=_add_row]")
     _settle(page)
@@ -41,7 +31,7 @@ def test_penicillin_allergy_then_amoxicillin_is_blocked_until_overridden(page: A
     sign_in(page, server_url)
 
     # the allergy list, signed: penicillin
-    _start(page, server_url, "core.allergies")
+    start_form(page, server_url, PATIENT, "core.allergies")
     page.check("#f-no_known_allergies-no")
     _settle(page)
     _add_row(page, "allergies")
@@ -53,7 +43,7 @@ def test_penicillin_allergy_then_amoxicillin_is_blocked_until_overridden(page: A
     assert "Penicillin" in page.inner_text("body")
 
     # the medication form is the order entry: add amoxicillin, the card appears live
-    document_url = _start(page, server_url, "core.medications")
+    document_url = start_form(page, server_url, PATIENT, "core.medications")
     assert page.locator("#form-alerts .alert").count() == 0
     _add_row(page, "medications")
     page.select_option("#f-medications-0-drug", "amoxicillin")
@@ -92,7 +82,7 @@ def test_penicillin_allergy_then_amoxicillin_is_blocked_until_overridden(page: A
     shot(page, "decision-4-signed-with-override")
 
     # the same check in Arabic, right to left
-    _start(page, server_url, "core.medications")
+    start_form(page, server_url, PATIENT, "core.medications")
     page.click(".lang-switch button[value=ar]")
     page.wait_for_selector("html[dir=rtl]")
     _add_row(page, "medications")

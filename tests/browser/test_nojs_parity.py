@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from engine.store import Store
 from engine.store.models import Document, Observation
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import shot, sign_in, start_form
 
 pytestmark = pytest.mark.browser
 PATIENT = 16  # a demo patient no other browser test writes to
@@ -36,13 +36,7 @@ def _settle(page: Any) -> None:
 
 def _new_vitals(page: Any, server_url: str) -> int:
     """A new encounter of PATIENT and a vitals document in it: the document's id."""
-    page.goto(f"{server_url}/patients/{PATIENT}")
-    page.click("form[action$='/encounters'] button[type=submit]")
-    page.wait_for_selector("#form_id")
-    page.select_option("#form_id", "core.vitals")
-    page.click("form[action$='/documents'] button[type=submit]")
-    page.wait_for_selector("#answers-form")
-    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+    return int(start_form(page, server_url, PATIENT, "core.vitals").rstrip("/").rsplit("/", 1)[1])
 
 
 def _fill(page: Any, answers: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, shot, sign_in
+from tests.browser.conftest import ROOT, shot, sign_in, start_form
 
 pytestmark = pytest.mark.browser
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -35,17 +35,6 @@ def _settle(page: Any) -> None:
     page.wait_for_timeout(80)
 
 
-def _start(page: Any, url: str, patient: int, form_id: str) -> str:
-    """Open an encounter for ``patient`` and start a draft of ``form_id`` in it."""
-    page.goto(f"{url}/patients/{patient}")
-    page.click("form[action$='/encounters'] button[type=submit]")
-    page.wait_for_selector("#form_id")
-    page.select_option("#form_id", form_id)
-    page.click("form[action$='/documents'] button[type=submit]")
-    page.wait_for_selector("#answers-form")
-    return str(page.url)
-
-
 def _tooth(grid: str, code: str) -> str:
     return f"#tooth-{grid}-{code}"
 
@@ -56,7 +45,7 @@ def _focused(page: Any) -> str:
 
 def test_dental_exam_charted_by_clicking_teeth_and_by_keyboard(page: Any, specialty_url: str) -> None:
     sign_in(page, specialty_url)
-    _start(page, specialty_url, EXAM, "dental.exam")
+    start_form(page, specialty_url, EXAM, "dental.exam")
     page.fill("#f-chief_complaint", "Pain on chewing, upper right")
     page.check("#f-soft_tissue_findings-0")
     page.check("input[name=dentition][value=permanent]")
@@ -153,7 +142,7 @@ def test_exam_chart_works_without_javascript(nojs_page: Any, specialty_url: str)
     """Without JavaScript each tooth is a link to its row, the whole table shows and posts."""
     page = nojs_page
     sign_in(page, specialty_url)
-    _start(page, specialty_url, EXAM, "dental.exam")
+    start_form(page, specialty_url, EXAM, "dental.exam")
     page.check("input[name=dentition][value=mixed]")
     page.click(".form-actions button[value=save]")
     page.wait_for_selector("#item-teeth_primary .odontogram")
@@ -176,7 +165,7 @@ def _perio_values(i: int, j: int) -> tuple[int, int, bool]:
 
 def test_perio_chart_upper_right_quadrant(page: Any, specialty_url: str) -> None:
     sign_in(page, specialty_url)
-    _start(page, specialty_url, PERIO, "dental.perio_chart")
+    start_form(page, specialty_url, PERIO, "dental.perio_chart")
     assert page.locator("#item-perio .odontogram .tooth").count() == 32
 
     # 18 is missing: its sites disappear, the chart marks it
@@ -229,7 +218,7 @@ def test_perio_chart_upper_right_quadrant(page: Any, specialty_url: str) -> None
 
 def test_ecg_with_a_long_qtc_shows_the_critical_card_live(page: Any, specialty_url: str) -> None:
     sign_in(page, specialty_url)
-    document_url = _start(page, specialty_url, ECG, "cardiology.ecg")
+    document_url = start_form(page, specialty_url, ECG, "cardiology.ecg")
     card = "#alert-cardiology-qtc_prolonged .alert--critical"
     page.fill("#f-heart_rate", "100")  # RR 0.6 s
     page.fill("#f-qt_interval", "400")  # Bazett 400 / sqrt(0.6) = 516 ms; Fridericia 474 ms
@@ -251,11 +240,11 @@ def test_prosthetic_valve_from_cardiology_shows_prophylaxis_on_the_dental_exam(p
     card = "#alert-dental-endocarditis_prophylaxis .alert"
 
     # a dental exam before anything is recorded: no card
-    _start(page, specialty_url, VALVE, "dental.exam")
+    start_form(page, specialty_url, VALVE, "dental.exam")
     assert page.locator(card).count() == 0
 
     # the cardiac history, signed: a mechanical mitral valve (ICD-10 Z95.2)
-    _start(page, specialty_url, VALVE, "cardiology.history")
+    start_form(page, specialty_url, VALVE, "cardiology.history")
     page.fill("#f-referral_reason", "Valve follow-up")
     page.check("input[name=presenting_symptoms][value=none]")
     page.check("input[name=cardiac_history][value='Z95.2']")
@@ -270,7 +259,7 @@ def test_prosthetic_valve_from_cardiology_shows_prophylaxis_on_the_dental_exam(p
     assert "Signed" in page.inner_text(".history")
 
     # a new dental exam for the same patient: the prophylaxis card, from the chart's problems
-    _start(page, specialty_url, VALVE, "dental.exam")
+    start_form(page, specialty_url, VALVE, "dental.exam")
     page.wait_for_selector(card)
     assert "antibiotic prophylaxis" in page.inner_text(card)
     shot(page, "specialty-09-dental-exam-prophylaxis")
@@ -299,7 +288,7 @@ def test_charts_have_no_serious_accessibility_violations(axe_page: Any, specialt
     page.context.add_cookies([{"name": "cliniform_lang", "value": lang, "url": specialty_url}])
     problems: dict[str, list[str]] = {}
     for form_id in ("dental.perio_chart", "dental.exam"):
-        _start(page, specialty_url, PERIO, form_id)
+        start_form(page, specialty_url, PERIO, form_id)
         if form_id == "dental.exam":
             page.check("input[name=dentition][value=mixed]")
             _settle(page)
