@@ -135,23 +135,41 @@ def _fingerprint(value: Any) -> Any:
     # a record's `display` is its code in the reader's language: the same inputs in Arabic
     # and in English must hash alike (an acknowledged card stays quiet in both)
     if isinstance(value, Record):
-        return {k: _fingerprint(v) for k, v in sorted(value.as_dict().items()) if k != "display"}
+        return {k: _fingerprint(v) for k, v in value.as_dict().items() if k != "display"}
     if isinstance(value, RecordList | list | tuple):
         return [_fingerprint(v) for v in value]
     return value if isinstance(value, int | float | str | bool | type(None)) else str(value)
 
 
+def _encoded(value: Any) -> str:
+    """The value's fingerprint as JSON; a list of records once per list (the chart's lists
+    and a form's rows are read by many rules of one run)."""
+    if type(value) is RecordList:
+        return value._derive(_encode)
+    return _encode(value)
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(_fingerprint(value), sort_keys=True, default=str)
+
+
 def inputs_hash(rule: Rule, env: Mapping[str, Any]) -> str:
+    """SHA-256 of the rule's id and version and of the values of every name its `when` and
+    summary read: the JSON object of name -> fingerprint, keys sorted (`json.dumps(...,
+    sort_keys=True)` of that object, assembled from each value's own encoding)."""
     names = sorted(rule.when.names | {n for e in rule.summary_parts.values() for n in e.names})
-    payload = json.dumps({n: _fingerprint(env.get(n)) for n in names}, sort_keys=True, default=str)
+    payload = "{" + ", ".join(f"{json.dumps(n)}: {_encoded(env.get(n))}" for n in names) + "}"
     return hashlib.sha256(f"{rule.key.id}@{rule.key.version}\n{payload}".encode()).hexdigest()
 
 
 def card_for(rule: Rule, env: Mapping[str, Any], locale: str, classifier: Classifier | None = None) -> Card | None:
     """The rule's card when it fires, else None. With ``classifier``, a class code in the
     summary reads as the class's name in ``locale``."""
-    if not fires(rule, env):
-        return None
+    return _card(rule, env, locale, classifier) if fires(rule, env) else None
+
+
+def _card(rule: Rule, env: Mapping[str, Any], locale: str, classifier: Classifier | None) -> Card:
+    """The card of a rule that fires."""
     digest = inputs_hash(rule, env)
     return Card(
         uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"cliniform:{digest}")),
@@ -170,7 +188,7 @@ def card_for(rule: Rule, env: Mapping[str, Any], locale: str, classifier: Classi
 
 def run_rules(rules: Iterable[Rule], env: Mapping[str, Any], locale: str, classifier: Classifier | None = None) -> list[Card]:
     """Cards of every firing rule, most severe first."""
-    cards = [c for r in rules if (c := card_for(r, env, locale, classifier)) is not None]
+    cards = [_card(r, env, locale, classifier) for r in rules if fires(r, env)]
     return sorted(cards, key=lambda c: (SEVERITY_ORDER[c.severity], c.rule_id))
 
 

@@ -47,33 +47,54 @@ def as_problem(error: Exception) -> EvaluationProblem:
 
 def build(node: ast.AST) -> Run:
     """Closures that evaluate a checked tree (true/false/null already constants)."""
-    if isinstance(node, ast.Constant):
-        value = node.value
-        return lambda env: value
-    if isinstance(node, ast.Name):
-        name = node.id
-        return lambda env: env.get(name)
-    if isinstance(node, ast.BinOp):
-        return _binary(OPERATORS[type(node.op)], build(node.left), build(node.right))
-    if isinstance(node, ast.UnaryOp):
-        unary, operand = OPERATORS[type(node.op)], build(node.operand)
-        return lambda env: unary(operand(env))
-    if isinstance(node, ast.Compare):
-        return _compare(node)
-    if isinstance(node, ast.BoolOp):
-        return _boolean(isinstance(node.op, ast.And), [build(v) for v in node.values])
-    if isinstance(node, ast.IfExp):
-        test, body, orelse = build(node.test), build(node.body), build(node.orelse)
-        return lambda env: body(env) if test(env) else orelse(env)
-    if isinstance(node, ast.Attribute):
-        target, attr = build(node.value), node.attr
-        return lambda env: attribute(target(env), attr)
-    if isinstance(node, ast.List | ast.Tuple):
-        elements = [build(e) for e in node.elts]
-        return lambda env: make_list([e(env) for e in elements])
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return _call(LIBRARY[node.func.id].impl, [build(a) for a in node.args])
-    raise AssertionError(f"unchecked node {type(node).__name__}")  # the checker rejects it
+    builder = _BUILDERS.get(type(node))
+    if builder is None:
+        raise AssertionError(f"unchecked node {type(node).__name__}")  # the checker rejects it
+    return builder(node)
+
+
+def _constant(node: ast.Constant) -> Run:
+    value = node.value
+    return lambda env: value
+
+
+def _name(node: ast.Name) -> Run:
+    name = node.id
+    return lambda env: env.get(name)
+
+
+def _binop(node: ast.BinOp) -> Run:
+    return _binary(OPERATORS[type(node.op)], build(node.left), build(node.right))
+
+
+def _unaryop(node: ast.UnaryOp) -> Run:
+    unary, operand = OPERATORS[type(node.op)], build(node.operand)
+    return lambda env: unary(operand(env))
+
+
+def _boolop(node: ast.BoolOp) -> Run:
+    return _boolean(isinstance(node.op, ast.And), [build(v) for v in node.values])
+
+
+def _ifexp(node: ast.IfExp) -> Run:
+    test, body, orelse = build(node.test), build(node.body), build(node.orelse)
+    return lambda env: body(env) if test(env) else orelse(env)
+
+
+def _attribute(node: ast.Attribute) -> Run:
+    target, attr = build(node.value), node.attr
+    return lambda env: attribute(target(env), attr)
+
+
+def _sequence(node: ast.List | ast.Tuple) -> Run:
+    elements = [build(e) for e in node.elts]
+    return lambda env: make_list([e(env) for e in elements])
+
+
+def _callnode(node: ast.Call) -> Run:
+    if not isinstance(node.func, ast.Name):
+        raise AssertionError("unchecked node Call")  # the checker only allows library functions
+    return _call(LIBRARY[node.func.id].impl, [build(a) for a in node.args])
 
 
 def _binary(op: Callable[[Any, Any], Any], left: Run, right: Run) -> Run:
@@ -125,6 +146,14 @@ def _call(func: Callable[..., Any], args: list[Run]) -> Run:
         a, b = args
         return lambda env: bounded(func(a(env), b(env)))
     return lambda env: bounded(func(*[a(env) for a in args]))
+
+
+#: node type -> how to build its closure (the checker admits exactly these types)
+_BUILDERS: dict[type, Callable[[Any], Run]] = {
+    ast.Constant: _constant, ast.Name: _name, ast.BinOp: _binop, ast.UnaryOp: _unaryop,
+    ast.Compare: _compare, ast.BoolOp: _boolop, ast.IfExp: _ifexp, ast.Attribute: _attribute,
+    ast.List: _sequence, ast.Tuple: _sequence, ast.Call: _callnode,
+}  # fmt: skip
 
 
 # -- the reference path: simpleeval ----------------------------------------------------------

@@ -127,6 +127,9 @@ class _Checker:
         self.problems: list[ExpressionProblem] = []
         self.names: set[str] = set()
         self.functions: set[str] = set()
+        #: whether the tree spells true/false/null or holds None: only then can
+        #: `_normalise` change it
+        self.constants = False
 
     def offset(self, node: ast.AST, end: int | None = None) -> int:
         byte = end if end is not None else getattr(node, "col_offset", 0)
@@ -145,20 +148,22 @@ class _Checker:
                 what = f"nested more than {MAX_DEPTH} levels deep" if depth > MAX_DEPTH else f"longer than {MAX_NODES} parts"
                 self.report("EXPR005", f"expression is {what}", node, "split it into calculated items")
                 return
-            stack.extend((child, depth + 1) for child in reversed(self.children(node)))
+            children = self.children(node)
+            if children:
+                depth += 1
+                stack.extend([(child, depth) for child in reversed(children)])
 
     def children(self, node: ast.AST) -> list[ast.AST]:
         """Check one node; return the children to check next."""
+        check = _CHECKS.get(type(node))
+        if check is not None:
+            return check(self, node)
         if type(node) in _FORBIDDEN:
             message, hint = _FORBIDDEN[type(node)]
             self.report("EXPR004", message, node, hint)
-            return []
-        check = getattr(self, f"check_{type(node).__name__}", None)
-        if check is None:
+        else:
             self.report("EXPR004", f"'{type(node).__name__}' is not part of the language", node)
-            return []
-        children: list[ast.AST] = check(node)
-        return children
+        return []
 
     def check_BoolOp(self, node: ast.BoolOp) -> list[ast.AST]:
         return list(node.values)
@@ -218,7 +223,9 @@ class _Checker:
         name = node.id
         if name.startswith("_"):
             self.report("EXPR004", f"names starting with '_' are not allowed: '{name}'", node)
-        elif name not in CONSTANT_NAMES:
+        elif name in CONSTANT_NAMES:
+            self.constants = True
+        else:
             self.names.add(name)
             if self.known is not None and name not in self.known and name not in CONTEXT_NAMES:
                 hint = f"'{name}' is a function: call it as {name}(...)" if name in FUNCTION_NAMES else did_you_mean(name, self.known | CONTEXT_NAMES)
@@ -227,7 +234,9 @@ class _Checker:
 
     def check_Constant(self, node: ast.Constant) -> list[ast.AST]:
         value = node.value
-        if type(value) not in (int, float, str, bool, type(None)):
+        if value is None:
+            self.constants = True
+        elif type(value) not in (int, float, str, bool):
             self.report("EXPR004", f"{type(value).__name__} literals are not part of the language", node)
         elif isinstance(value, int | float) and not -MAX_NUMBER <= value <= MAX_NUMBER:
             self.report("EXPR005", "number literal is too large", node)
@@ -256,6 +265,12 @@ class _Checker:
     def _attr_at(self, node: ast.Attribute) -> int:
         end = node.end_col_offset or 0
         return max(0, end - len(node.attr.encode()))
+
+
+#: node type -> its check: one dictionary lookup per node instead of a name built per node
+_CHECKS: dict[type, Callable[[_Checker, Any], list[ast.AST]]] = {
+    getattr(ast, name.removeprefix("check_")): check for name, check in vars(_Checker).items() if name.startswith("check_")
+}
 
 
 def _parse(source: str) -> tuple[ast.expr | None, ExpressionProblem | None]:
@@ -310,7 +325,8 @@ def compile_expression(source: str, *, known_names: Collection[str] | None = Non
     if problems:
         raise problems[0]
     assert tree is not None and checker is not None
-    tree = _Normalise().visit(tree)
+    if checker.constants:
+        tree = _normalise(tree)
     return Expression(source, frozenset(checker.names), frozenset(checker.functions), tree, build(tree))
 
 
@@ -318,25 +334,39 @@ def _is_null(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-class _Normalise(ast.NodeTransformer):
+#: the fields holding the sub-expressions of every node type the checker accepts
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    ast.BoolOp: ("values",), ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",),
+    ast.Compare: ("left", "comparators"), ast.IfExp: ("test", "body", "orelse"),
+    ast.Call: ("func", "args"), ast.Attribute: ("value",), ast.List: ("elts",), ast.Tuple: ("elts",),
+}  # fmt: skip
+
+
+def _normalise(node: ast.expr) -> ast.expr:
     """Rewrites a checked tree once, so that both evaluators run the same simple tree.
 
     true/false/null become constants; ``x == null`` and ``x != null`` become ``x is None``
     and ``x is not None`` (``==`` and ``!=`` between values are false when a side is missing).
+    Only the fields in `_CHILD_FIELDS` are visited: a checked tree holds nothing else.
     """
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id in CONSTANT_NAMES:
-            return ast.copy_location(ast.Constant(CONSTANT_NAMES[node.id]), node)
+    kind = type(node)
+    if kind is ast.Name:
+        if node.id in CONSTANT_NAMES:  # type: ignore[attr-defined]
+            return ast.copy_location(ast.Constant(CONSTANT_NAMES[node.id]), node)  # type: ignore[attr-defined]
         return node
-
-    def visit_Compare(self, node: ast.Compare) -> ast.AST:
-        self.generic_visit(node)
-        operands = [node.left, *node.comparators]
-        for i, op in enumerate(node.ops):
+    for name in _CHILD_FIELDS.get(kind, ()):
+        value = getattr(node, name)
+        if isinstance(value, list):
+            value[:] = [_normalise(v) for v in value]
+        else:
+            setattr(node, name, _normalise(value))
+    if kind is ast.Compare:
+        operands = [node.left, *node.comparators]  # type: ignore[attr-defined]
+        ops = node.ops  # type: ignore[attr-defined]
+        for i, op in enumerate(ops):
             if isinstance(op, ast.Eq | ast.NotEq) and (_is_null(operands[i]) or _is_null(operands[i + 1])):
-                node.ops[i] = ast.Is() if isinstance(op, ast.Eq) else ast.IsNot()
-        return node
+                ops[i] = ast.Is() if isinstance(op, ast.Eq) else ast.IsNot()
+    return node
 
 
 def reference_evaluate(expression: Expression, env: Mapping[str, Any]) -> Any:

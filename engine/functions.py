@@ -330,10 +330,22 @@ def _codings(value: Any, depth: int = 0) -> Iterable[tuple[Any, Any]]:
         yield from _codings(field(value, "coding"), depth + 1)
 
 
+def _code_systems(records: RecordList) -> dict[str, tuple[Any, ...]]:
+    """Every code of `_codings` in ``records``, with the systems it comes with."""
+    found: dict[str, list[Any]] = {}
+    for system, code in _codings(records):
+        found.setdefault(code, []).append(system)
+    return {code: tuple(systems) for code, systems in found.items()}
+
+
 def _matches(values: Any, system: Any, wanted: Callable[[Any], bool] | set[str]) -> bool:
     """Whether a coding in ``values`` of ``system`` has a code in ``wanted`` (a set, or a test)."""
     if system is not None and not isinstance(system, str):
         raise TypeError(f"the code system must be text, not {kind(system)}")
+    if type(values) is RecordList:  # a chart list, read by many rules: look codes up
+        index = values._derive(_code_systems)
+        codes = [c for c in wanted if c in index] if isinstance(wanted, set) else [c for c in index if wanted(c)]
+        return any(not system or not s or s == system for code in codes for s in index[code])
     test = wanted.__contains__ if isinstance(wanted, set) else wanted
     return any(test(code) and (not system or not s or s == system) for s, code in _codings(values))
 
@@ -357,8 +369,14 @@ def has_code_under(values: Any, system: Any, codes: Any) -> bool:
     return _matches(values, system, lambda code: isinstance(code, str) and code.startswith(wanted))
 
 
-def _classes(values: Any) -> set[str]:
+def _classes(values: Any) -> frozenset[str]:
     """The classes value sets gave to the records in ``values`` (their `classes` field)."""
+    if type(values) is RecordList:  # a chart list or the form's rows, read by many rules
+        return values._derive(_classes_of)
+    return _classes_of(values)
+
+
+def _classes_of(values: Any) -> frozenset[str]:
     found: set[str] = set()
     for record in values if isinstance(values, _SEQUENCES) else [values]:
         if type(record) is Record or isinstance(record, Mapping):
@@ -367,7 +385,7 @@ def _classes(values: Any) -> set[str]:
                 found.add(classes)
             elif isinstance(classes, _SEQUENCES):
                 found |= {c for c in classes if isinstance(c, str)}
-    return found
+    return frozenset(found)
 
 
 def has_class(values: Any, class_code: Any) -> bool:

@@ -17,7 +17,7 @@ import ast
 import datetime as dt
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 #: longest expression source, in characters
 MAX_SOURCE_LENGTH = 2_000
@@ -36,6 +36,9 @@ _MAX_FLOAT = float(MAX_NUMBER)
 _MAX_BITS = MAX_NUMBER.bit_length()
 #: largest shift count of ``<<`` and ``>>``
 MAX_SHIFT = 332
+
+T = TypeVar("T")
+_UNSET: Any = object()
 
 NUMBER_TYPES = frozenset({int, float, bool})
 _INT_TYPES = frozenset({int, bool})
@@ -105,27 +108,31 @@ class RecordList:
     ``rows.x`` gives the list of field ``x`` over the rows (None where a row lacks it).
     """
 
-    __slots__ = ("_codes", "_rows")
+    __slots__ = ("_derived", "_rows")
     _rows: tuple[Record, ...]
-    #: code -> the rows with that code, built on first use (value_of over 200 observations)
-    _codes: dict[Any, tuple[Record, ...]] | None
+    #: what the function library derived from the rows (the rows by code for value_of over
+    #: 200 observations, the codings of has_code, the classes of has_class), by the function
+    #: that derives it: built on first use and kept, as the rows never change
+    _derived: dict[Callable[[RecordList], Any], Any] | None
 
     def __init__(self, rows: Iterable[Record | Mapping[str, Any]] = ()) -> None:
         object.__setattr__(self, "_rows", tuple(r if type(r) is Record else Record(r) for r in rows))  # type: ignore[arg-type]
-        object.__setattr__(self, "_codes", None)
+        object.__setattr__(self, "_derived", None)
+
+    def _derive(self, build: Callable[[RecordList], T]) -> T:
+        """``build(self)``, computed once per list (a list is read by many rules in one run)."""
+        derived = self._derived
+        if derived is None:
+            derived = {}
+            object.__setattr__(self, "_derived", derived)
+        value = derived.get(build, _UNSET)
+        if value is _UNSET:
+            value = derived[build] = build(self)
+        return value
 
     def _with_code(self, code: Any) -> tuple[Record, ...]:
-        """The rows whose `code` field is ``code``, in order (an index kept with the list)."""
-        index = self._codes
-        if index is None:
-            built: dict[Any, list[Record]] = {}
-            for row in self._rows:
-                found = row._fields.get("code")
-                if isinstance(found, str):
-                    built.setdefault(found, []).append(row)
-            index = {k: tuple(v) for k, v in built.items()}
-            object.__setattr__(self, "_codes", index)
-        return index.get(code, ())
+        """The rows whose `code` field is ``code``, in order."""
+        return self._derive(_rows_by_code).get(code, ())
 
     def __getattr__(self, name: str) -> list[Any]:
         if name.startswith("_"):
@@ -154,6 +161,15 @@ class RecordList:
 
     def __reduce__(self) -> tuple[type[RecordList], tuple[tuple[Record, ...]]]:
         return (RecordList, (self._rows,))
+
+
+def _rows_by_code(rows: RecordList) -> dict[Any, tuple[Record, ...]]:
+    built: dict[Any, list[Record]] = {}
+    for row in rows._rows:
+        found = row._fields.get("code")
+        if isinstance(found, str):
+            built.setdefault(found, []).append(row)
+    return {k: tuple(v) for k, v in built.items()}
 
 
 def field(value: Any, name: str) -> Any:
