@@ -26,6 +26,7 @@ from sqlalchemy import (
 from engine.store.columns import aware
 from engine.store.definitions import definition_record
 from engine.store.errors import ConflictError, CrossClinicError, InvalidStateError, NotFoundError
+from engine.store.inserts import row_insert
 from engine.store.models import (
     DefinitionVersion,
     Document,
@@ -266,11 +267,31 @@ class Documents(Service):
                 raise ValueError(f"observation {row.item_path}: naive datetime; pass an aware one")
             if row.value_date is not None and not isinstance(row.value_date, date):
                 raise TypeError(f"observation {row.item_path}: value_date must be a date")
-        values = observation_values(rows, clinic_id=tx.actor.clinic_id, patient_id=patient_id,
-                                    document_id=document_id, effective_at=effective_at)
-        if values:
-            # Core, not ORM bulk insert: one executemany instead of a statement per row
-            tx.session.connection().execute(insert(Observation), values)
+        connection = tx.session.connection()
+        ins = row_insert(Observation.__table__, _OBSERVATION_COLUMNS, connection.dialect)
+        # one executemany of plain tuples: the values shared by all rows converted once,
+        # each row's own values by the same bind processors a Core insert would use
+        shared = (tx.actor.clinic_id, patient_id, document_id)
+        at = ins.convert("effective_at", effective_at)
+        values = []
+        for r in rows:
+            when, moment = r.value_date, None
+            if isinstance(when, datetime):
+                when, moment = None, ins.convert("value_datetime", when)
+            values.append((
+                *shared, r.item_path, r.code_system, r.code, ins.convert("value_num", r.value_num),
+                r.value_text, ins.convert("value_date", when), moment,
+                r.coding_system, r.coding_code, r.coding_display, r.unit, at,
+            ))
+        ins.execute(connection, values)
+
+
+#: the order of the values in an observation row as :meth:`Documents._replace_observations` writes it
+_OBSERVATION_COLUMNS = (
+    "clinic_id", "patient_id", "document_id", "item_path", "code_system", "code", "value_num",
+    "value_text", "value_date", "value_datetime", "coding_system", "coding_code",
+    "coding_display", "unit", "effective_at",
+)
 
 
 #: the document, its definition version, its patient and its consent, as one statement
