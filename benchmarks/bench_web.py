@@ -10,7 +10,7 @@
 2. The live round-trip as a clinician makes it: a draft document of the 100-item form in an
    encounter, ``POST /documents/{id}/live`` with a signed-in session and the CSRF header (the
    store read of the document and patient, the pinned definition, the rules panel), one
-   changed value, the out-of-band fragments back. 32 concurrent connections for 20 s against
+   changed value (a new number on each post, as a person typing), the out-of-band fragments back. 32 concurrent connections for 20 s against
    one `cliniform serve` worker on loopback, driven by wrk with a bounded rate: each
    connection waits PACE_MS after each answer before its next request (wrk's `delay()` hook),
    i.e. at most 10 round-trips a second per connection, 3.5x what a person typing can trigger
@@ -113,8 +113,23 @@ def _login(client: httpx.Client) -> None:
         raise RuntimeError(f"benchmark sign-in failed: {response.status_code}")
 
 
+#: where the changed input's value goes in a live post's body: each post puts a new number
+#: there (the load's Lua script, `_LUA`), as a person typing changes the answer each time
+VALUE = "CLINIFORMVALUE"
+
+#: wrk's per-request hook: the body with the next number (40..89, in turn, per wrk thread),
+#: so the server sees one changed answer per round-trip, never the same post twice running
+_LUA = f"""local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, (string.gsub(template, "{VALUE}", tostring(40 + n % 50))))
+end
+"""
+
+
 def _live_body(html: str) -> tuple[str, dict[str, str], str]:
-    """The form's fields as the browser posts them, with one numeric input changed."""
+    """The form's fields as the browser posts them, with one numeric input's value left as
+    `VALUE`, for the load generator to fill in."""
     soup = BeautifulSoup(html, "html.parser")
     form = soup.select_one("form[hx-post]")
     if form is None:
@@ -131,7 +146,7 @@ def _live_body(html: str) -> tuple[str, dict[str, str], str]:
         elif field.get("type") != "file":
             pairs.append((name, field.get("value", "")))
     changed = next(name for name, _ in pairs if re.fullmatch(r"q\d+", name) or name.startswith("n_"))
-    pairs = [(n, "42" if n == changed else v) for n, v in pairs]
+    pairs = [(n, VALUE if n == changed else v) for n, v in pairs]
     pairs.append(("_changed", changed))
     pairs += [("_visible", n) for n, _ in pairs if not n.startswith("_")]
     return urlencode(pairs), _csrf_header(html), str(form["hx-post"])
@@ -221,7 +236,7 @@ def _target(client: httpx.Client, path: str) -> tuple[str, dict[str, str], str]:
     if page.status_code != 200:
         raise RuntimeError(f"{path} answered {page.status_code}")
     body, headers, url = _live_body(page.text)
-    check = client.post(url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", **headers})
+    check = client.post(url, content=body.replace(VALUE, "42"), headers={"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", **headers})
     if check.status_code != 200 or "hx-swap-oob" not in check.text:
         raise RuntimeError(f"live endpoint {url} answered {check.status_code}: {check.text[:300]}")
     return body, headers, url
@@ -275,7 +290,7 @@ def bench_live(env: dict[str, str]) -> dict[str, float]:
                                   {"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", "Cookie": cookie, **headers}.items())
             script = Path(tempfile.mkstemp(suffix=".lua")[1])
             hook = f"function delay()\n  return {pace}\nend\n" if pace else ""
-            script.write_text(f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n{lua_headers}{hook}')
+            script.write_text(f'wrk.method = "POST"\ntemplate = [==[{body}]==]\n{lua_headers}{hook}{_LUA}')
             result = subprocess.run([wrk, "-t2", f"-c{CONNECTIONS}", f"-d{LOAD_SECONDS}s", "--latency", "-s", str(script), f"{base}{url}"],
                                     capture_output=True, text=True, timeout=LOAD_SECONDS + 60, check=True)
             script.unlink()

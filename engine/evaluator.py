@@ -30,7 +30,7 @@ from engine.model import Form, Item
 from engine.types import TYPES, ValueProblem, blank
 from engine.validation import Validation
 
-__all__ = ["Context", "Evaluation", "ItemError", "evaluate", "reevaluate"]
+__all__ = ["Context", "Evaluation", "ItemError", "evaluate", "evaluate_from", "reevaluate"]
 
 
 class _Run(Validation):
@@ -254,4 +254,4 @@ def evaluate(form: Form, raw: Mapping[str, Any], context: Context | None = None,
 
 
 
-from engine.incremental import reevaluate  # noqa: E402  (re-exported: the one evaluator API)
+from engine.incremental import evaluate_from, reevaluate  # noqa: E402  (re-exported: the one evaluator API)

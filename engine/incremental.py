@@ -10,10 +10,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.evaluation import ROW_CONTAINERS, Evaluation, _cells, row_container
-from engine.evaluator import _Run
-from engine.model import Item
+from engine.evaluation import ROW_CONTAINERS, Context, Evaluation, _cells, row_container
+from engine.evaluator import _Run, evaluate
+from engine.model import Form, Item
 from engine.types import TYPES
+
+#: beyond this many changed answers, `evaluate_from` evaluates in full (it costs no more)
+_MOST_CHANGES = 8
 
 _ROW_PATH = re.compile(r"^([a-z][a-z0-9_]*)\[([^\]]+)\]\.([a-z][a-z0-9_]*)$")
 
@@ -34,7 +37,6 @@ def reevaluate(previous: Evaluation, changes: Mapping[str, Any]) -> Evaluation:
     run.required = set(previous.required)
     run.calculated = set(previous.calculated)
     run.errors = dict(previous.errors)
-    run.issues = list(previous.issues)
     run.env = dict(previous._env)
     touched: set[str] = set()
     only_row: str | None = None
@@ -81,6 +83,10 @@ def reevaluate(previous: Evaluation, changes: Mapping[str, Any]) -> Evaluation:
     affected: set[str] = set(touched)
     for item_id in touched:
         affected |= form.dependents.get(item_id, frozenset())
+    # the items run again report their problems afresh: their earlier ones are dropped (but
+    # not when only one row runs again: the other rows' problems read alike and still hold)
+    rerun = set() if only_row else {form.index[i].pointer for i in affected if i in form.index}
+    run.issues = [issue for issue in previous.issues if issue.pointer not in rerun]
     for item_id in form.order:
         if item_id in affected:
             item = form.index[item_id]
@@ -92,6 +98,7 @@ def reevaluate(previous: Evaluation, changes: Mapping[str, Any]) -> Evaluation:
     for item_id in form.order:
         if item_id in affected:
             run.check(form.index[item_id])
+    run.issues = list(dict.fromkeys(run.issues))  # a problem reported again is one problem
     return run.freeze()
 
 
@@ -117,3 +124,36 @@ def _copy_container(run: _Run, raw: dict[str, Any], container_id: str) -> None:
 def _reads_container(item: Item, row_prefix: str) -> bool:
     container_id = row_prefix.split("[", 1)[0]
     return any(e is not None and container_id in e.names for e in (item.calculate, item.visible_when, item.required_when))
+
+
+def evaluate_from(previous: Evaluation | None, form: Form, raw: Mapping[str, Any], context: Context, locale: str = "en") -> Evaluation:
+    """``evaluate(form, raw, context, locale)``, re-using ``previous`` where it can.
+
+    When ``previous`` evaluated the same form, context and locale and ``raw`` answers the
+    same top-level items, only the items whose raw answer differs are re-evaluated
+    (`reevaluate`, a whole row container at a time); otherwise (or when more than
+    `_MOST_CHANGES` answers differ), a full evaluation. The
+    result is the same either way: the live round-trips of the web use it with the
+    evaluation of the previous round-trip of the same page.
+    """
+    if previous is None or previous.form is not form or previous.locale != locale or previous.context != context:
+        return evaluate(form, raw, context, locale)
+    before = previous.raw
+    if before.keys() != raw.keys():
+        return evaluate(form, raw, context, locale)
+    changes = {path: value for path, value in raw.items() if not _same(before[path], value)}
+    if len(changes) > _MOST_CHANGES:  # a different set of answers altogether: start afresh
+        return evaluate(form, raw, context, locale)
+    return reevaluate(previous, changes) if changes else previous
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same types throughout (``0 == False`` and ``1 == 1.0`` are not the
+    same answer: they coerce differently)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    return bool(a == b)

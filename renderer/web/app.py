@@ -29,6 +29,7 @@ from renderer.web.auth import guard, secret_key
 from renderer.web.clinic_settings import ClinicCache, arabic_digits
 from renderer.web.csrf import csrf_field
 from renderer.web.errors import http_error, out_of_scope, server_error
+from renderer.web.formpost import LiveEvaluations
 from renderer.web.fragments import install as install_fragments
 from renderer.web.headers import security_headers
 from renderer.web.i18n import JINJA_FILTERS, JINJA_GLOBALS, negotiate, translations, use_request
@@ -111,7 +112,7 @@ def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None =
         on_startup=[store.check_migrated],
         state=State({"settings": settings, "catalog": catalog, "store": store, "policy": policy,
                      "secret": secret_key(settings, PROJECT_ROOT / "var"),
-                     "clinic_cache": ClinicCache(settings.clinic_cache_seconds)}),
+                     "clinic_cache": ClinicCache(settings.clinic_cache_seconds), "live_evaluations": LiveEvaluations()}),
         request_max_body_size=(settings.max_upload_kb + 1024) * 1024,
         multipart_form_part_limit=settings.max_form_fields,
         openapi_config=None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from litestar import Request
 from litestar.plugins.htmx import HTMXTemplate
 
 from engine.catalog import Catalog
-from engine.evaluator import Context, Evaluation, evaluate
+from engine.evaluator import Context, Evaluation, evaluate, evaluate_from
 from engine.model import Form
 from renderer.answers import (
     FormData,
@@ -25,6 +26,7 @@ from renderer.fields import FormView
 from renderer.live import changed_item, live_parts
 from renderer.tooth_chart import charts_to_refresh
 from renderer.web.alerts import ACCEPT, ACK, Panel, affected_rules
+from renderer.web.auth import current_user
 from renderer.web.uploads import Keeper, file_refs, hash_only
 from renderer.web.views import page
 
@@ -78,6 +80,34 @@ def first_input_of_new_row(form: Form, evaluation: Evaluation, action: RowAction
 
 def evaluate_submission(form: Form, sub: Submission, context: Context, locale: str) -> Evaluation:
     return evaluate(form, sub.raw, context, locale)
+
+
+class LiveEvaluations:
+    """The evaluation of each page's last live round-trip, so that the next one re-evaluates
+    only the answers that changed (`engine.incremental.evaluate_from`: the same result as a
+    full evaluation, which it falls back to when the form, patient, language or set of
+    answers differ). Kept per page and person, in this worker's memory: at most ``size``
+    pages, the least recently used dropped first. Used from the event loop's thread only.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[str, int | None], Evaluation] = OrderedDict()
+
+    def evaluate(self, request: Request[Any, Any, Any], form: Form, sub: Submission, context: Context) -> Evaluation:
+        user = current_user(request)
+        key = (request.url.path, user.session_id if user is not None else None)
+        evaluation = evaluate_from(self._kept.pop(key, None), form, sub.raw, context, request.state.locale)
+        self._kept[key] = evaluation
+        if len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return evaluation
+
+
+def evaluate_live(request: Request[Any, Any, Any], form: Form, sub: Submission, context: Context) -> Evaluation:
+    """The evaluation of a live round-trip's answers (see `LiveEvaluations`)."""
+    kept: LiveEvaluations = request.app.state.live_evaluations
+    return kept.evaluate(request, form, sub, context)
 
 
 def affected_rule_ids(catalog: Catalog, form: Form, sub: Submission, forced: tuple[str, ...] = ()) -> set[str]:

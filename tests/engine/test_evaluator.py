@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.compiler import STANDALONE
-from engine.evaluator import Context, Evaluation, evaluate, reevaluate
+from engine.evaluator import Context, Evaluation, evaluate, evaluate_from, reevaluate
 from engine.forms import compile_form
 from engine.model import Form
 from engine.reader import read_text
@@ -451,3 +451,52 @@ def test_reevaluate_equals_full_evaluation(scenario: tuple[dict[str, Any], list[
         current = _apply(current, change)
         previous = reevaluate(previous, change)
         assert_same(previous, evaluate(CLINIC, current))
+
+
+# -- evaluate_from: the live round-trips' path ------------------------------------------------
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_scenarios())
+def test_evaluate_from_the_previous_round_trip_equals_full_evaluation(scenario: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
+    """Each post carries every answer; only those that differ from the last post are run again."""
+    answers, changes = scenario
+    previous = evaluate_from(None, CLINIC, answers, Context())
+    current = answers
+    for change in changes:
+        current = _apply(current, change)
+        previous = evaluate_from(previous, CLINIC, current, Context())
+        full = evaluate(CLINIC, current)
+        assert_same(previous, full)
+        assert set(previous.issues) == set(full.issues)
+
+
+def test_evaluate_from_starts_afresh_for_another_language_or_patient() -> None:
+    english = evaluate_from(None, CLINIC, {"a": "abc"}, Context())
+    arabic = evaluate_from(english, CLINIC, {"a": "abc"}, Context(), "ar")
+    assert arabic.errors["a"][0].message == evaluate(CLINIC, {"a": "abc"}, locale="ar").errors["a"][0].message
+    assert arabic.errors["a"][0].message != english.errors["a"][0].message
+    patient = Context(patient={"sex": "female", "age": 30})
+    assert evaluate_from(english, CLINIC, {"a": "abc"}, patient).context == patient
+
+
+def test_evaluate_from_reuses_an_unchanged_post() -> None:
+    first = evaluate_from(None, CLINIC, {"a": "3", "b": "4"}, Context())
+    assert evaluate_from(first, CLINIC, {"a": "3", "b": "4"}, Context()) is first
+
+
+def test_a_failing_calculation_is_reported_once_however_often_it_runs_again() -> None:
+    form = compile_source("""
+schema: cliniform/form@1
+id: demo.ratio
+version: 1.0.0
+title: {en: Ratio, ar: نسبة}
+items:
+  - {id: a, type: integer, label: {en: A, ar: أ}}
+  - {id: ratio, type: decimal, label: {en: Ratio, ar: نسبة}, calculate: 10 / a}
+""")
+    ev = evaluate(form, {"a": "0"})
+    assert len(ev.issues) == 1
+    for raw in ["00", "0", "000", "0"] * 5:  # each is a change, each calculation fails again
+        ev = evaluate_from(ev, form, {"a": raw}, Context())
+    assert [i.code for i in ev.issues] == [i.code for i in evaluate(form, {"a": "0"}).issues]
+    assert evaluate_from(ev, form, {"a": "5"}, Context()).issues == ()

@@ -36,6 +36,7 @@ from renderer.web.auth import actor
 from renderer.web.formpost import (
     Submission,
     affected_rule_ids,
+    evaluate_live,
     first_input_of_new_row,
     live_response,
     read_submission,
@@ -223,7 +224,7 @@ async def live(request: Request[Any, Any, Any], document_id: FromPath[int]) -> R
     sub = await read_submission(request, form)
     offers = await _offers(request, form, doc, who)
     used = _use_previous(sub, offers)
-    ev = evaluate(form, sub.raw, context_for(patient, doc.document.effective_at), request.state.locale)
+    ev = evaluate_live(request, form, sub, context_for(patient, doc.document.effective_at))
     # only the rules that read what changed run again; the other cards stay on the page
     only = affected_rule_ids(request.app.state.catalog, form, sub, used)
     panel = await _panel(request, doc, ev, sub, only=only, who=who)

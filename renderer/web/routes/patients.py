@@ -17,7 +17,12 @@ from engine.store.records import DocumentRecord
 from renderer.fields import FormView
 from renderer.web.auth import actor, current_user
 from renderer.web.chart import chart_data
-from renderer.web.formpost import first_input_of_new_row, live_response, read_submission
+from renderer.web.formpost import (
+    evaluate_live,
+    first_input_of_new_row,
+    live_response,
+    read_submission,
+)
 from renderer.web.permissions import permission
 from renderer.web.registration import FORM_ID, current_registration, register, update_registration
 from renderer.web.services import blocking
@@ -71,7 +76,7 @@ async def register_post(request: Request[Any, Any, Any]) -> Response[Any]:
 async def register_live(request: Request[Any, Any, Any]) -> Response[Any]:
     form = _registration_form(request)
     sub = await read_submission(request, form)
-    ev = evaluate(form, sub.raw, Context(), request.state.locale)
+    ev = evaluate_live(request, form, sub, Context())
     return live_response(request, ev, sub, "/patients/new/live")
 
 
@@ -131,7 +136,7 @@ async def edit_live(request: Request[Any, Any, Any], patient_id: FromPath[int]) 
     form = _registration_form(request)
     await _patient(request, patient_id)  # another clinic's patient does not exist here
     sub = await read_submission(request, form)
-    ev = evaluate(form, sub.raw, Context(), request.state.locale)
+    ev = evaluate_live(request, form, sub, Context())
     return live_response(request, ev, sub, f"/patients/{patient_id}/edit/live")
 
 

@@ -21,6 +21,7 @@ from renderer.fields import FormView
 from renderer.web.alerts import preview_panel
 from renderer.web.formpost import (
     affected_rule_ids,
+    evaluate_live,
     first_input_of_new_row,
     live_response,
     read_submission,
@@ -109,7 +110,7 @@ async def preview_live(request: Request[Any, Any, Any], form_id: FromPath[str]) 
     form = _form(request, form_id)
     sub = await read_submission(request, form)
     context = _context(sub.data.get("_sex"), sub.data.get("_birth_date"))
-    evaluation = evaluate(form, sub.raw, context, request.state.locale)
+    evaluation = evaluate_live(request, form, sub, context)
     only = affected_rule_ids(request.app.state.catalog, form, sub)
     panel = preview_panel(request.app.state.catalog, evaluation, only=only)
     return live_response(request, evaluation, sub, f"/forms/{form_id}/live", panel=panel)
