@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
+from engine.store.inserts import row_insert
 from engine.store.models import AuditEvent
 from engine.store.records import Actor
 
@@ -104,7 +105,9 @@ def append(session: Session, actor: Actor, entries: Sequence[AuditEntry], at: da
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, event_payload(_Row(row)))
         rows.append(row)
-    session.connection().execute(insert(AuditEvent), rows)
+    connection = session.connection()
+    ins = row_insert(AuditEvent, tuple(rows[0]), connection.dialect)
+    ins.execute(connection, [ins.row(r) for r in rows])
     return [r["seq"] for r in rows]
 
 

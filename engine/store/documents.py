@@ -18,7 +18,6 @@ from sqlalchemy import (
     CursorResult,
     bindparam,
     delete,
-    insert,
     select,
     update,
 )
@@ -26,7 +25,7 @@ from sqlalchemy import (
 from engine.store.columns import aware
 from engine.store.definitions import definition_record
 from engine.store.errors import ConflictError, CrossClinicError, InvalidStateError, NotFoundError
-from engine.store.inserts import row_insert
+from engine.store.inserts import insert_row, row_insert
 from engine.store.models import (
     DefinitionVersion,
     Document,
@@ -108,7 +107,7 @@ class Documents(Service):
                 "created_by": actor.user_id, "updated_at": tx.now, "updated_by": actor.user_id,
                 "signed_at": None, "signed_by": None,
             }
-            doc_id = tx.session.execute(insert(Document).returning(Document.id), values).scalar_one()
+            doc_id = insert_row(tx.session.connection(), Document, values, returning="id")
             self._revision(tx, doc_id, "create", "draft", answers, version=1, base=None)
             self._replace_observations(tx, doc_id, patient_id, values["effective_at"], observations, fresh=True)
             tx.audit("create", "document", doc_id, patient_id=patient_id,
@@ -248,12 +247,12 @@ class Documents(Service):
         tx: Tx, document_id: int, kind: str, status: str, answers: dict[str, Any], *,
         version: int | None, base: int | None, reason: str | None = None,
     ) -> int:
-        return tx.session.execute(insert(Revision).returning(Revision.id), {
+        return cast(int, insert_row(tx.session.connection(), Revision, {
             "clinic_id": tx.actor.clinic_id, "document_id": document_id,
             "document_version": version, "base_version": base, "kind": kind, "status": status,
             "answers": answers, "reason": reason, "author_id": tx.actor.user_id,
             "created_at": tx.now,
-        }).scalar_one()
+        }, returning="id"))
 
     @staticmethod
     def _replace_observations(
@@ -268,7 +267,7 @@ class Documents(Service):
             if row.value_date is not None and not isinstance(row.value_date, date):
                 raise TypeError(f"observation {row.item_path}: value_date must be a date")
         connection = tx.session.connection()
-        ins = row_insert(Observation.__table__, _OBSERVATION_COLUMNS, connection.dialect)
+        ins = row_insert(Observation, _OBSERVATION_COLUMNS, connection.dialect)
         # one executemany of plain tuples: the values shared by all rows converted once,
         # each row's own values by the same bind processors a Core insert would use
         shared = (tx.actor.clinic_id, patient_id, document_id)
