@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from engine.store import audit
 from engine.store.access_models import UserSession
 from engine.store.models import ROLES, Membership, User
+from engine.store.reads import read_all
 from engine.store.records import Actor
 from engine.store.service import Service
 
@@ -147,8 +148,7 @@ class Sessions(Service):
     def resume_read_only(self, token: str, *, touch: bool = True) -> Resumed | None:
         """The common case in one read: a live session of an active user with a role, not due
         for a touch. None when anything else applies (the full path decides and writes)."""
-        with self.db.read_engine.connect() as conn:
-            rows = conn.execute(_RESUME, {"token": token_hash(token)}).all()
+        rows = read_all(self.db.engine, _RESUME, token=token_hash(token))
         if not rows:
             return None
         row = rows[0]
