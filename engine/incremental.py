@@ -134,7 +134,8 @@ def evaluate_from(previous: Evaluation | None, form: Form, raw: Mapping[str, Any
     (`reevaluate`, a whole row container at a time); otherwise (or when more than
     `_MOST_CHANGES` answers differ), a full evaluation. The
     result is the same either way: the live round-trips of the web use it with the
-    evaluation of the previous round-trip of the same page.
+    evaluation of the previous round-trip of the same page. ``previous`` must be from the
+    same day (expressions may read ``today()``; the caller knows when it evaluated).
     """
     if previous is None or previous.form is not form or previous.locale != locale or previous.context != context:
         return evaluate(form, raw, context, locale)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,20 +86,23 @@ def evaluate_submission(form: Form, sub: Submission, context: Context, locale: s
 class LiveEvaluations:
     """The evaluation of each page's last live round-trip, so that the next one re-evaluates
     only the answers that changed (`engine.incremental.evaluate_from`: the same result as a
-    full evaluation, which it falls back to when the form, patient, language or set of
+    full evaluation, which it falls back to when the form, patient, language, day or set of
     answers differ). Kept per page and person, in this worker's memory: at most ``size``
     pages, the least recently used dropped first. Used from the event loop's thread only.
     """
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self._kept: OrderedDict[tuple[str, int | None], Evaluation] = OrderedDict()
+        self._kept: OrderedDict[tuple[str, int | None], tuple[dt.date, Evaluation]] = OrderedDict()
 
     def evaluate(self, request: Request[Any, Any, Any], form: Form, sub: Submission, context: Context) -> Evaluation:
         user = current_user(request)
         key = (request.url.path, user.session_id if user is not None else None)
-        evaluation = evaluate_from(self._kept.pop(key, None), form, sub.raw, context, request.state.locale)
-        self._kept[key] = evaluation
+        # expressions may read today(): an evaluation from another day is not re-used
+        today = dt.date.today()
+        kept = self._kept.pop(key, None)
+        evaluation = evaluate_from(kept[1] if kept is not None and kept[0] == today else None, form, sub.raw, context, request.state.locale)
+        self._kept[key] = (today, evaluation)
         if len(self._kept) > self.size:
             self._kept.popitem(last=False)
         return evaluation

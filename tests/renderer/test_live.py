@@ -135,3 +135,43 @@ def test_rule_cards_follow_the_answers(client: Client) -> None:
     soup = _live(client, "core.vitals", {"heart_rate": "130", "_changed": "heart_rate", "_visible": VITALS_SHOWN})
     assert {el["id"] for el in soup.select(".alert-slot")} == {"alert-core-tachycardia", "alert-core-bradycardia"}
     assert soup.find(id="alert-core-tachycardia").find(class_="alert--warning") is not None
+
+
+def _vitals(**answers: str) -> dict[str, Any]:
+    """Every vitals answer, as the browser posts the whole form on each round-trip."""
+    data = {"systolic": "", "diastolic": "", "heart_rate": "", "weight": "", "weight.unit": "kg", "height": "",
+            "height.unit": "cm", "pain_score": "", "pain_location": "", "_visible": VITALS_SHOWN}
+    return {**data, **answers}
+
+
+def test_round_trips_of_a_page_re_evaluate_only_what_changed(client: Client, monkeypatch: Any) -> None:
+    import engine.incremental
+
+    runs: list[set[str]] = []
+    reevaluate = engine.incremental.reevaluate
+    monkeypatch.setattr(engine.incremental, "reevaluate", lambda previous, changes: runs.append(set(changes)) or reevaluate(previous, changes))
+    _live(client, "core.vitals", _vitals(weight="70", _changed="weight"))
+    assert runs == []  # the page's first round-trip: a full evaluation
+    soup = _live(client, "core.vitals", _vitals(weight="70", height="175", _changed="height"))
+    assert runs == [{"height"}]
+    assert soup.find(id="f-bmi").get_text(strip=True) == "22.9 kg/m²"
+    soup = _live(client, "core.vitals", _vitals(weight="70", height="175", pain_score="6", _changed="pain_score"))
+    assert runs[-1] == {"pain_score"}
+    assert not soup.find(id="item-pain_location").has_attr("hidden")
+    # another language: evaluated afresh, its messages in Arabic
+    soup = _live(client, "core.vitals", _vitals(weight="70", height="abc", pain_score="6", _changed="height"), lang="ar")
+    assert len(runs) == 2  # no re-evaluation: a full one
+    assert any("\u0600" <= ch <= "\u06ff" for ch in soup.find(id="err-height").get_text())
+
+
+def test_a_kept_evaluation_gives_what_a_fresh_worker_gives(app: Any, client: Client) -> None:
+    from renderer.web.formpost import LiveEvaluations
+
+    steps = [_vitals(weight="70", _changed="weight"), _vitals(weight="70", height="175", _changed="height"),
+             _vitals(weight="700", height="175", _changed="weight"), _vitals(weight="70", height="175", pain_score="9", _changed="pain_score")]
+    kept = [str(_live(client, "core.vitals", step)) for step in steps]
+    fresh = []
+    for step in steps:
+        app.state.live_evaluations = LiveEvaluations()
+        fresh.append(str(_live(client, "core.vitals", step)))
+    assert kept == fresh
