@@ -33,6 +33,9 @@ GENESIS_HASH = "0" * 64
 #: key of the PostgreSQL advisory lock that serialises appends ("CLINAUDT")
 ADVISORY_LOCK_KEY = 0x434C494E41554454
 
+#: the newest event: its seq and hash
+_HEAD = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+
 ACTIONS = frozenset({
     "create", "read", "update", "sign", "amend", "conflict", "export", "print", "publish",
     "search", "login", "login_failed", "grant", "revoke", "alert", "consent",
@@ -85,9 +88,9 @@ def append(session: Session, actor: Actor, entries: Sequence[AuditEntry], at: da
         return []
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    connection = session.connection()
+    # plain SQL (the same on both backends): no statement to build or look up in a cache
+    last = connection.exec_driver_sql(_HEAD).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
     rows: list[dict[str, Any]] = []
     for entry in entries:
@@ -105,7 +108,6 @@ def append(session: Session, actor: Actor, entries: Sequence[AuditEntry], at: da
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, event_payload(_Row(row)))
         rows.append(row)
-    connection = session.connection()
     ins = row_insert(AuditEvent, tuple(rows[0]), connection.dialect)
     ins.execute(connection, [ins.row(r) for r in rows])
     return [r["seq"] for r in rows]

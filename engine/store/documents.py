@@ -93,7 +93,8 @@ class Documents(Service):
         aware(effective_at, "effective_at")
         with self._tx(actor) as tx:
             tx.require_patient(patient_id)
-            definition = tx.get(DefinitionVersion, definition_version_id, "definition version")
+            definition = tx.columns(DefinitionVersion, definition_version_id, "definition version",
+                                    "id", "kind", "def_id", "version", "content_hash")
             if definition.kind != "form":
                 raise ValueError(f"{definition.def_id} is a {definition.kind}, not a form")
             if encounter_id is not None and tx.get(Encounter, encounter_id, "encounter").patient_id != patient_id:

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.orm import Session
 
 from engine.store import audit
@@ -70,6 +70,19 @@ class Tx:
             raise CrossClinicError(entity, key, patient_id=patient_id)
         if isinstance(patient_id, int):
             self.in_scope(patient_id)
+        return row
+
+    def columns(self, model: type[Base], key: int, entity: str, *names: str) -> Row[Any]:
+        """Only the columns ``names`` of the row ``key`` of ``model`` (one that carries no
+        patient), with the tenant check of :meth:`get`, and without loading the whole row
+        into the session (a definition's source text, say)."""
+        table = cast(Table, model.__table__)
+        row = self.session.execute(
+            select(table.c.clinic_id, *(table.c[n] for n in names)).where(table.c.id == key)).first()
+        if row is None:
+            raise NotFoundError(entity, key)
+        if row.clinic_id != self.actor.clinic_id:
+            raise CrossClinicError(entity, key, patient_id=None)
         return row
 
     def patient(self, patient_id: int) -> Patient:
