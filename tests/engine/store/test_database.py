@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from engine.store.database import Database, normalise_url, sqlite_path
+from engine.store.database import WAL_AUTOCHECKPOINT_PAGES, Database, normalise_url, sqlite_path
 from engine.store.settings import DEFAULT_DATABASE_URL, StoreSettings, load_settings
 
 
@@ -46,6 +46,7 @@ def test_sqlite_connections_get_wal_foreign_keys_timeout_and_normal_sync(
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == WAL_AUTOCHECKPOINT_PAGES
         assert (tmp_path / "var" / "cliniform.db").is_file()
     finally:
         db.dispose()
