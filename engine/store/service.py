@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.store import audit
@@ -76,9 +77,7 @@ class Tx:
         """Only the columns ``names`` of the row ``key`` of ``model`` (one that carries no
         patient), with the tenant check of :meth:`get`, and without loading the whole row
         into the session (a definition's source text, say)."""
-        table = cast(Table, model.__table__)
-        row = self.session.execute(
-            select(table.c.clinic_id, *(table.c[n] for n in names)).where(table.c.id == key)).first()
+        row = self.session.execute(_columns_query(model, names), {"key": key}).first()
         if row is None:
             raise NotFoundError(entity, key)
         if row.clinic_id != self.actor.clinic_id:
@@ -90,7 +89,7 @@ class Tx:
 
     def require_patient(self, patient_id: int) -> None:
         """Cheaper than :meth:`patient` when only the tenant and scope checks are needed."""
-        clinic_id = self.session.execute(select(Patient.clinic_id).where(Patient.id == patient_id)).scalar()
+        clinic_id = self.session.execute(_PATIENT_CLINIC, {"patient": patient_id}).scalar()
         if clinic_id is None:
             raise NotFoundError("patient", patient_id)
         if clinic_id != self.actor.clinic_id:
@@ -102,6 +101,16 @@ class Tx:
         grant = check_patient(self.session, self.actor, patient_id, self.now)
         if grant is not None:
             self.break_glass = grant
+
+
+#: statements built once (building one costs more than running it)
+_PATIENT_CLINIC = select(Patient.clinic_id).where(Patient.id == bindparam("patient"))
+
+
+@lru_cache(maxsize=64)
+def _columns_query(model: type[Base], names: tuple[str, ...]) -> Select[Any]:
+    table = cast(Table, model.__table__)
+    return select(table.c.clinic_id, *(table.c[n] for n in names)).where(table.c.id == bindparam("key"))
 
 
 class Service:
