@@ -11,7 +11,7 @@ from engine.compiler import Builder, PackContext, check_namespace
 from engine.dependencies import build_graph
 from engine.diagnostics import Diagnostic, did_you_mean
 from engine.expressions import CONTEXT_NAMES
-from engine.model import Coding, Constraint, Form, FormTest, GridRow, Item, Option, Text
+from engine.model import Coding, Constraint, Form, FormTest, GridRow, Item, Option, Text, new_item
 from engine.reader import SourceDocument, pointer_join
 from engine.types import TYPES, ValueProblem, allowed_keys, blank
 
@@ -101,7 +101,7 @@ def _item(b: Builder, raw: dict[str, Any], ptr: str, parent: str | None, names: 
     item_id = raw["id"]
     if type_name not in TYPES:
         b.report("FORM002", f"item '{item_id}' uses unknown type '{type_name}'", ptr + "/type", did_you_mean(type_name, TYPES) or "types: " + ", ".join(TYPES))
-        return Item(item_id, "display", b.text(ptr + "/label", raw.get("label")), b.doc.locate(ptr), ptr, parent)
+        return new_item(item_id, "display", b.text(ptr + "/label", raw.get("label")), b.doc.locate(ptr), ptr, parent)
     kind = TYPES[type_name]
     for key in raw:
         if key not in allowed_keys(type_name):
@@ -130,7 +130,7 @@ def _item(b: Builder, raw: dict[str, Any], ptr: str, parent: str | None, names: 
         GridRow(str(r["code"]), b.text(f"{ptr}/rows/{i}/label", r["label"]) if "label" in r else Text(MappingProxyType({loc: str(r["code"]) for loc in b.ctx.locales}), b.ctx.default_locale))
         for i, r in enumerate(raw.get("rows") or ())
     )
-    item = Item(
+    item = new_item(
         id=item_id, type=type_name, label=b.text(ptr + "/label", raw.get("label")),
         location=b.doc.locate(ptr), pointer=ptr, parent=parent,
         text=b.text(ptr + "/text", raw.get("text")), help=b.text(ptr + "/help", raw.get("help")),
