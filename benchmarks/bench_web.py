@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -160,16 +161,20 @@ def _live_body(html: str) -> tuple[str, dict[str, str], str]:
 
 def bench_page(env: dict[str, str]) -> dict[str, float]:
     """Server time, in process, in one event loop (no thread hop, no HTTP client): the ASGI
-    app is called directly with a signed-in GET of the form page and runs the whole request
+    app (as `cliniform serve` builds it) is called directly with a signed-in GET of the form
+    page and runs the whole request
     (routing, session, evaluation, widgets, layout); against the flat template. Warm: item
     fragments kept from earlier requests (renderer/web/fragments.py), as a page opened before
     draws; cold: the kept fragments dropped before every request, every item drawn anew."""
     import asyncio
 
     os.environ.update({k: env[k] for k in ("CLINIFORM_DATABASE_URL", "CLINIFORM_PACKS", "CLINIFORM_SECRET_KEY", "CLINIFORM_LOG_LEVEL")})
-    from renderer.web.app import create_app
+    from renderer.web.app import serve_app
 
-    app = create_app()
+    # the app as `cliniform serve` builds it: its long-lived objects frozen out of the
+    # garbage collector (undone at the end, for whatever runs next in this process)
+    switch = sys.getswitchinterval()
+    app = serve_app()
     fragments = app.template_engine.engine.globals["item_fragments"]  # type: ignore[union-attr]
 
     async def measure() -> tuple[list[float], list[float], bytes]:
@@ -220,7 +225,11 @@ def bench_page(env: dict[str, str]) -> dict[str, float]:
     fields = [{"path": f"q{i}", "label": f"Question {i}", "required": i % 3 == 0, "value": "", "unit": "kg" if i % 7 == 0 else "",
                "hint": "From 0 to 500" if i % 5 == 0 else "", "errors": []} for i in range(100)]
     flat: list[float] = []
-    warm, cold, body = asyncio.run(measure())
+    try:
+        warm, cold, body = asyncio.run(measure())
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(switch)
     soup = BeautifulSoup(body.decode(), "html.parser")
     return {"page_p50_ms": statistics.median(warm), "page_cold_p50_ms": statistics.median(cold),
             "flat_p50_ms": statistics.median(flat), "page_kb": len(body) / 1024,
@@ -362,7 +371,9 @@ def run() -> dict[str, Any]:
                  "The definition preview's endpoint evaluates and draws the same fragments without the store; its row "
                  "shows what the store's part adds.")
     lines.append("")
-    lines.append("Server time is the ASGI app called directly (no HTTP client in the figure), session read and "
+    lines.append("Server time is the ASGI app called directly (no HTTP client in the figure), built as `cliniform serve` "
+                 "builds it (renderer/web/app.py `serve_app`: compiled definitions and templates frozen out of the garbage "
+                 "collector), session read and "
                  "evaluation included. A simple item's HTML is kept once drawn, keyed by everything it is drawn from "
                  "(renderer/web/fragments.py); the cold row is the page with nothing kept, as the first time a form "
                  "is opened in a given state.")
