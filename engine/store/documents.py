@@ -8,7 +8,7 @@ kept as a ``conflict`` revision, so two people editing one note never lose eithe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from typing import Any, cast
@@ -34,6 +34,7 @@ from engine.store.models import (
     Patient,
     Revision,
 )
+from engine.store.reads import read_all
 from engine.store.records import (
     SYSTEM_ROLE,
     Actor,
@@ -159,14 +160,15 @@ class Documents(Service):
         """
         if actor.reads_logged:
             with self._tx(actor) as tx:
-                found = _workspace(tx.session.execute(_WORKSPACE, {"document": document_id}).first(), actor, document_id)
+                row = tx.session.execute(_WORKSPACE, {"document": document_id}).first()
+                found = _workspace(None if row is None else row._mapping, actor, document_id)
                 tx.in_scope(found[1].id)
                 tx.audit("read", "document", document_id, patient_id=found[1].id)
                 tx.audit("read", "chart", found[1].id, patient_id=found[1].id)
                 return found
         try:
-            with self.db.read_engine.connect() as conn:
-                found = _workspace(conn.execute(_WORKSPACE, {"document": document_id}).first(), actor, document_id)
+            rows = read_all(self.db.engine, _WORKSPACE, document=document_id)
+            found = _workspace(rows[0]._asdict() if rows else None, actor, document_id)
         except CrossClinicError as refused:
             self._audit_denied(actor, refused)
             raise
@@ -310,11 +312,11 @@ def _fields(record: type[Any], row: Any, table: str) -> Any:
     return record(**{f.name: row[f"{table}_{f.name}"] for f in dataclass_fields(record)})
 
 
-def _workspace(row: Any, actor: Actor, document_id: int) -> tuple[DocumentView, PatientRecord, int | None]:
-    """The records of a _WORKSPACE row; NotFoundError, or CrossClinicError for another clinic's."""
-    if row is None:
+def _workspace(m: Mapping[Any, Any] | None, actor: Actor, document_id: int) -> tuple[DocumentView, PatientRecord, int | None]:
+    """The records of a _WORKSPACE row (column label -> value); NotFoundError, or
+    CrossClinicError for another clinic's."""
+    if m is None:
         raise NotFoundError("document", document_id)
-    m = row._mapping
     if m["documents_clinic_id"] != actor.clinic_id:
         raise CrossClinicError("document", document_id, patient_id=m["documents_patient_id"])
     document = _fields(DocumentRecord, m, "documents")

@@ -68,7 +68,8 @@ def prepared(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> PreparedR
     fixed = {name: bind.value for name, bind in compiled.binds.items() if bind.value is not None}
     columns = list(statement.selected_columns)
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-    row_type = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
+    # the statement's own names for its columns (labels, e.g. `documents_id`, when it has them)
+    row_type = namedtuple("Row", list(statement.selected_columns.keys()))  # type: ignore[misc]
     order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup is not None else None
     return PreparedRead(compiled.string, fixed, order, binds, results, row_type)
 
