@@ -22,6 +22,9 @@ class Graph:
     dependents: dict[str, frozenset[str]]
 
 
+_NOTHING: frozenset[str] = frozenset()
+
+
 def _descendants(item: Item) -> set[str]:
     found: set[str] = set()
     for child in item.children:
@@ -32,14 +35,14 @@ def _descendants(item: Item) -> set[str]:
 
 def build_graph(b: Builder, index: dict[str, Item]) -> Graph | None:
     """Order items dependencies-first; report cycles (EXPR006). None when cyclic."""
-    reach = {item_id: {item_id} | _descendants(item) for item_id, item in index.items()}
+    reach = {item_id: {item_id} | _descendants(item) if item.children else {item_id} for item_id, item in index.items()}
     # `score.x` depends on every scored choice item (coarse, but never misses one)
     reach["score"] = {item_id for item_id, item in index.items() if any(o.score is not None for o in item.options)}
 
     def resolve(names: frozenset[str]) -> set[str]:
         found: set[str] = set()
         for name in names:
-            found |= reach.get(name, set())
+            found |= reach.get(name, _NOTHING)
         return found
 
     value_deps: dict[str, set[str]] = {}
@@ -55,7 +58,7 @@ def build_graph(b: Builder, index: dict[str, Item]) -> Graph | None:
         for expr in (item.required_when, *(c.check for c in item.constraints)):
             if expr is not None:
                 reading |= resolve(expr.names)
-        value_deps[item_id] = flowing - {item_id} if item_id not in _self_refs(item) else flowing
+        value_deps[item_id] = flowing - {item_id} if item_id in flowing and item_id not in _self_refs(item) else flowing
         read_deps[item_id] = reading - {item_id}
 
     order = _toposort(b, index, value_deps)
@@ -67,6 +70,9 @@ def build_graph(b: Builder, index: dict[str, Item]) -> Graph | None:
             readers[dep].add(item_id)
     dependents: dict[str, frozenset[str]] = {}
     for item_id in index:
+        if not readers[item_id]:
+            dependents[item_id] = _NOTHING
+            continue
         seen: set[str] = set()
         stack = list(readers[item_id])
         while stack:

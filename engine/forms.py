@@ -11,7 +11,18 @@ from engine.compiler import Builder, PackContext, check_namespace
 from engine.dependencies import build_graph
 from engine.diagnostics import Diagnostic, did_you_mean
 from engine.expressions import CONTEXT_NAMES
-from engine.model import Coding, Constraint, Form, FormTest, GridRow, Item, Option, Text, new_item
+from engine.model import (
+    NO_TEXT,
+    Coding,
+    Constraint,
+    Form,
+    FormTest,
+    GridRow,
+    Item,
+    Option,
+    Text,
+    new_item,
+)
 from engine.reader import SourceDocument, pointer_join
 from engine.types import TYPES, ValueProblem, allowed_keys, blank
 
@@ -103,8 +114,9 @@ def _item(b: Builder, raw: dict[str, Any], ptr: str, parent: str | None, names: 
         b.report("FORM002", f"item '{item_id}' uses unknown type '{type_name}'", ptr + "/type", did_you_mean(type_name, TYPES) or "types: " + ", ".join(TYPES))
         return new_item(item_id, "display", b.text(ptr + "/label", raw.get("label")), b.doc.locate(ptr), ptr, parent)
     kind = TYPES[type_name]
-    for key in raw:
-        if key not in allowed_keys(type_name):
+    allowed = allowed_keys(type_name)
+    for key in raw if not allowed.issuperset(raw) else ():
+        if key not in allowed:
             b.report("FORM003", f"key '{key}' is not valid for a {type_name} item ('{item_id}')", pointer_join(ptr, key), _key_hint(key, type_name), key=True)
     if item_id in RESERVED_IDS:
         b.report("FORM014", f"item id '{item_id}' is a reserved name of the expression language", ptr + "/id", f"rename it, e.g. '{item_id}_value'")
@@ -120,7 +132,7 @@ def _item(b: Builder, raw: dict[str, Any], ptr: str, parent: str | None, names: 
     options = _options(b, raw, ptr)
     if type_name in ("single_choice", "multiple_choice") and not options:
         b.report("FORM004", f"choice item '{item_id}' has no options", ptr, "add `options:` with code and display for each choice")
-    expr = {k: b.expression(f"{ptr}/{k}", raw.get(k), names) for k in ("calculate", "visible_when", "required_when")}
+    expr = {k: b.expression(f"{ptr}/{k}", raw[k], names) for k in _EXPRESSION_KEYS if k in raw}
     constraints = tuple(
         Constraint(e, b.text(f"{ptr}/constraints/{i}/message", c["message"]), b.doc.locate(f"{ptr}/constraints/{i}/check"))
         for i, c in enumerate(raw.get("constraints") or ())
@@ -133,11 +145,11 @@ def _item(b: Builder, raw: dict[str, Any], ptr: str, parent: str | None, names: 
     item = new_item(
         id=item_id, type=type_name, label=b.text(ptr + "/label", raw.get("label")),
         location=b.doc.locate(ptr), pointer=ptr, parent=parent,
-        text=b.text(ptr + "/text", raw.get("text")), help=b.text(ptr + "/help", raw.get("help")),
-        placeholder=b.text(ptr + "/placeholder", raw.get("placeholder")), codes=_codings(raw.get("code")),
-        required=bool(raw.get("required", False)), required_when=expr["required_when"], visible_when=expr["visible_when"],
+        text=_text(b, raw, ptr, "text"), help=_text(b, raw, ptr, "help"),
+        placeholder=_text(b, raw, ptr, "placeholder"), codes=_codings(raw["code"]) if "code" in raw else (),
+        required=bool(raw.get("required", False)), required_when=expr.get("required_when"), visible_when=expr.get("visible_when"),
         when_hidden=raw.get("when_hidden", "clear"), readonly=bool(raw.get("readonly", False)), default=raw.get("default"),
-        calculate=expr["calculate"], constraints=constraints,
+        calculate=expr.get("calculate"), constraints=constraints,
         min=raw.get("min"), max=raw.get("max"), min_length=raw.get("min_length"), max_length=raw.get("max_length"),
         pattern=raw.get("pattern"), decimals=raw.get("decimals"), unit=raw.get("unit"), units=tuple(raw.get("units") or ()),
         options=options, appearance=raw.get("appearance", "auto"), media_types=tuple(raw.get("media_types") or ()),
@@ -147,6 +159,15 @@ def _item(b: Builder, raw: dict[str, Any], ptr: str, parent: str | None, names: 
     )
     _check_item(b, raw, item, ptr)
     return item
+
+
+#: the keys of an item that hold an expression
+_EXPRESSION_KEYS = ("calculate", "visible_when", "required_when")
+
+
+def _text(b: Builder, raw: dict[str, Any], ptr: str, key: str) -> Text:
+    """An optional text key of an item (most items have no text, help or placeholder)."""
+    return b.text(f"{ptr}/{key}", raw[key]) if key in raw else NO_TEXT
 
 
 def _key_hint(key: str, type_name: str) -> str:
@@ -188,7 +209,8 @@ def _check_item(b: Builder, raw: dict[str, Any], item: Item, ptr: str) -> None:
             re.compile(item.pattern)
         except re.error as exc:
             b.report("FORM009", f"pattern of '{item.id}' is not a valid regular expression: {exc.msg}", f"{ptr}/pattern", "check brackets and escapes; in YAML, single-quote the pattern")
-    for unit_ptr, unit in [(f"{ptr}/unit", item.unit)] + [(f"{ptr}/units/{i}", u) for i, u in enumerate(item.units)]:
+    units = [(f"{ptr}/unit", item.unit)] + [(f"{ptr}/units/{i}", u) for i, u in enumerate(item.units)] if item.unit is not None or item.units else []
+    for unit_ptr, unit in units:
         if unit is not None and (not _UCUM.match(unit) or unit.count("[") != unit.count("]")):
             b.report("FORM010", f"'{unit}' is not a valid UCUM unit", unit_ptr, "use UCUM codes such as kg, cm, mm[Hg], /min, Cel, %")
     if item.type == "quantity" and not item.unit and not item.units:

@@ -84,7 +84,9 @@ def _by_type(node: Any) -> Any:
     """A copy of a schema where each two-branch anyOf whose branches require two disjoint
     JSON types becomes ``if: {type: A}, then: <branch A>, else: <branch B>``.
 
-    The same instances pass: one of type A can only match branch A, any other only B.
+    The same instances pass: one of type A can only match branch A, any other only B. An
+    object branch is the `if` (fastjsonschema raises and catches when an `if` fails, and a
+    text is most often a map with every locale).
     """
     if isinstance(node, list):
         return [_by_type(n) for n in node]
@@ -93,6 +95,8 @@ def _by_type(node: Any) -> Any:
     out = {k: _by_type(v) for k, v in node.items()}
     branches = out.get("anyOf")
     if isinstance(branches, list) and len(branches) == 2 and all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in branches):
+        if branches[1]["type"] == "object":
+            branches = branches[::-1]
         first, second = branches[0]["type"], branches[1]["type"]
         if first != second and {first, second} != {"integer", "number"}:
             del out["anyOf"]
