@@ -64,7 +64,7 @@ def _name(node: ast.Name) -> Run:
 
 
 def _binop(node: ast.BinOp) -> Run:
-    return _binary(OPERATORS[type(node.op)], build(node.left), build(node.right))
+    return _pair(OPERATORS[type(node.op)], node.left, node.right)
 
 
 def _unaryop(node: ast.UnaryOp) -> Run:
@@ -101,11 +101,30 @@ def _binary(op: Callable[[Any, Any], Any], left: Run, right: Run) -> Run:
     return lambda env: op(left(env), right(env))
 
 
+def _pair(op: Callable[[Any, Any], Any], left: ast.expr, right: ast.expr) -> Run:
+    """``op`` of two operands; a name or a constant operand is read in place rather than
+    through a closure of its own (``systolic >= 180``: one call instead of three)."""
+    if type(right) is ast.Constant:
+        value = right.value
+        if type(left) is ast.Name:
+            name = left.id
+            return lambda env: op(env.get(name), value)
+        first = build(left)
+        return lambda env: op(first(env), value)
+    if type(left) is ast.Name and type(right) is ast.Name:
+        a, b = left.id, right.id
+        return lambda env: op(env.get(a), env.get(b))
+    if type(left) is ast.Constant:
+        constant, second = left.value, build(right)
+        return lambda env: op(constant, second(env))
+    return _binary(op, build(left), build(right))
+
+
 def _compare(node: ast.Compare) -> Run:
+    if len(node.ops) == 1:
+        return _pair(OPERATORS[type(node.ops[0])], node.left, node.comparators[0])
     left = build(node.left)
     pairs = [(OPERATORS[type(op)], build(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
-    if len(pairs) == 1:
-        return _binary(pairs[0][0], left, pairs[0][1])
 
     def chain(env: Mapping[str, Any]) -> Any:
         right = left(env)

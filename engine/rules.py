@@ -97,8 +97,8 @@ def answer_names(form: Form, b: Builder | None = None) -> set[str]:
 def fires(rule: Rule, env: Mapping[str, Any]) -> bool:
     """Whether the rule's condition holds; a failing expression does not fire."""
     try:
-        return rule.when.evaluate(env) is True
-    except EvaluationProblem:
+        return rule.when.run(env) is True  # the closures straight (evaluate's wrapper only maps errors)
+    except Exception:  # any failure of the expression is "does not fire"
         return False
 
 
