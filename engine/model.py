@@ -138,6 +138,8 @@ def fast_constructor(cls: Callable[P, T]) -> Callable[P, T]:
     layout, then gives the instance its real class: what comes out is an instance of
     ``cls``, equal to ``cls(...)`` with the same arguments, and as frozen as any other.
     """
+    # the twin's __post_init__ sets the class, so one of cls's own would never run
+    assert not hasattr(cls, "__post_init__"), f"{cls.__name__} has a __post_init__"
     spec: list[Any] = []
     for f in fields(cls):  # type: ignore[arg-type]
         if f.default is not MISSING:
