@@ -86,7 +86,7 @@ async def _set_locale(request: Request[Any, Any, Any]) -> None:
 
 
 def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None = None,
-               store: Store | None = None) -> Litestar:
+               store: Store | None = None, after_response: Any = None) -> Litestar:
     """A Cliniform web app for ``settings`` (default: read from the environment).
 
     The database must be migrated (`cliniform db upgrade`); the app refuses to start otherwise.
@@ -108,6 +108,7 @@ def create_app(settings: WebSettings | None = None, *, catalog: Catalog | None =
         exception_handlers={HTTPException: http_error, OutOfScopeError: out_of_scope, Exception: server_error},
         before_request=_set_locale,
         before_send=[security_headers],
+        after_response=after_response,
         guards=[guard],
         on_startup=[store.check_migrated],
         state=State({"settings": settings, "catalog": catalog, "store": store, "policy": policy,
@@ -131,8 +132,32 @@ def serve_app() -> Litestar:
     walking them mid-request; and the GIL handed between the event loop and the store's
     worker threads every 0.5 ms instead of 5 ms. Both showed as latency spikes under load
     (live round-trip p99 at 300 requests/s: 141 ms before, 22 ms after; docs/PERFORMANCE.md)."""
-    app = create_app()
+    app = create_app(after_response=GcSettler())
     gc.collect()
     gc.freeze()
     sys.setswitchinterval(0.0005)
     return app
+
+
+class GcSettler:
+    """``after_response`` hook: freeze what the first requests built to last (templates
+    compiled on first use, locale data, the store's compiled statements, pooled connections)
+    out of the garbage collector too, after the 200th and the 2,000th response.
+
+    A full collection walks every tracked object that is not frozen, and stops the event
+    loop while it does: with those objects left in, one took 27-100 ms under load, the
+    live round-trip's p99 (docs/PERFORMANCE.md). Garbage is collected just before each
+    freeze, so only live objects are frozen; a frozen object is still freed when its last
+    reference goes, only a cycle among frozen objects stays (a one-time, bounded amount).
+    """
+
+    AT = (200, 2_000)
+
+    def __init__(self) -> None:
+        self.responses = 0
+
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        self.responses += 1
+        if self.responses in self.AT:
+            gc.collect()
+            gc.freeze()

@@ -124,3 +124,22 @@ def test_cliniform_serve_exits_1_on_an_unmigrated_database(tmp_path: Path) -> No
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "cliniform serve: database at sqlite:///" in done.stderr and "is not migrated" in done.stderr
     assert "run `cliniform db upgrade`" in done.stderr and "serving on" not in done.stdout
+
+
+def test_the_served_app_freezes_what_its_first_requests_built() -> None:
+    import asyncio
+    import gc
+
+    from renderer.web.app import GcSettler
+
+    settler = GcSettler()
+    kept = [[object()] for _ in range(1000)]  # built by "the first requests", still in use
+    before = gc.get_freeze_count()
+    try:
+        for _ in range(GcSettler.AT[0] - 1):
+            asyncio.run(settler(None))  # type: ignore[arg-type]
+        assert gc.get_freeze_count() == before
+        asyncio.run(settler(None))  # type: ignore[arg-type]
+        assert gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()
