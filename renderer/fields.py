@@ -322,6 +322,11 @@ class FormView:
 
     def error_summary(self) -> Iterator[tuple[FieldView, ItemError]]:
         """Every shown error, in document order, with the field it belongs to."""
+        # only the paths with an error to show (a blank form's "required" errors wait for a
+        # submit: most pages have none, and draw no field view for them)
+        shown = {path: errors for path in self.evaluation.errors if (errors := self.shown_errors(path))}
+        if not shown:
+            return
         position = {item_id: i for i, item_id in enumerate(self.form.index)}
 
         def order(path: str) -> tuple[int, int, str]:
@@ -329,13 +334,13 @@ class FormView:
             row = re.search(r"\[(\d+)\]", path)
             return position.get(item_id, 0), int(row.group(1)) if row else -1, path
 
-        for path in sorted(self.evaluation.errors, key=order):
+        for path in sorted(shown, key=order):
             item_id = path.rsplit(".", 1)[-1] if "[" in path else path
             item = self.form.index.get(item_id)
             if item is None:
                 continue
             view = self.field(item, path)
-            for error in self.shown_errors(path):
+            for error in shown[path]:
                 yield view, error
 
     @property
