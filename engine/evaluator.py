@@ -71,7 +71,7 @@ class _Run(Validation):
             return None
         if not present and item.default is not None:
             raw = item.default
-        if blank(raw):
+        if raw is None or blank(raw):
             return None
         try:
             return kind.coerce(raw, item)
@@ -136,7 +136,7 @@ class _Run(Validation):
 
     def _step_top(self, item: Item) -> None:
         env = self.env
-        visible = self._parent_visible(item)
+        visible = item.parent is None or self._parent_visible(item)
         if visible and item.visible_when is not None:
             visible = self.run(item.visible_when, env, item, "visible_when") is True
         self.visible[item.id] = visible
@@ -163,7 +163,7 @@ class _Run(Validation):
         if not visible and item.when_hidden == "clear":
             value = None
         self.values[item.id] = value
-        env[item.id] = _env_value(value, item)
+        env[item.id] = _env_value(value, item) if item.type == "quantity" else value
         if item.options and any(o.score is not None for o in item.options):
             scores = env["score"].as_dict()
             scores[item.id] = _score(item, value)
@@ -246,10 +246,20 @@ def evaluate(form: Form, raw: Mapping[str, Any], context: Context | None = None,
     """Evaluate ``form`` for the raw answers ``raw`` (strings from a web form or JSON values)."""
     run = _Run(form, locale, context or Context(), raw)
     run.coerce_all()
-    for item_id in form.order:
-        run.step(item_id)
-    for item_id in form.order:
-        run.check(form.index[item_id])
+    # `step` and `check` of every item, with their dispatch on the item's row container
+    # done once here (most of a form is top-level items: no row to walk)
+    order = [(item, row_container(form, item)) for item in map(form.index.__getitem__, form.order)]
+    for item, container in order:
+        if container is None:
+            run._step_top(item)
+        else:
+            run._step_cells(container, item, None)
+    values, env = run.values, run.env
+    for item, container in order:
+        if container is not None:
+            run.check(item)
+        elif item.type != "group":
+            run._check_path(item, item.id, values.get(item.id), env)
     return run.freeze()
 
 

@@ -63,6 +63,7 @@ class Validation:
         if required:
             self.required.add(path)
         errors: list[ItemError] = []
+        empty = _empty(value)
         if path in self.coerce_errors:
             errors.append(self.coerce_errors[path])
         elif item.type == "repeating_group":
@@ -71,12 +72,12 @@ class Validation:
                 errors.append(self._error(path, "min_rows" if item.min_rows else "required", min_rows=max(item.min_rows, 1)))
             elif item.max_rows is not None and count > item.max_rows:
                 errors.append(self._error(path, "max_rows", max_rows=item.max_rows))
-        elif _empty(value):
+        elif empty:
             if required:
                 errors.append(self._error(path, "required"))
         else:
             errors.extend(self._bounds(item, path, value))
-        if not errors and not _empty(value):
+        if not errors and not empty:
             for constraint in item.constraints:
                 if self.run(constraint.check, env, item, "constraint") is False:
                     errors.append(ItemError(path, "constraint", constraint.message.get(self.locale)))
