@@ -367,7 +367,9 @@ def run() -> dict[str, Any]:
     lines.append("")
     lines.append("The live round-trip measured is a clinician's: a draft document of the 100-item form, posted to "
                  "/documents/{id}/live with the session cookie and the CSRF header, so each request resumes the session, "
-                 "reads the document and the patient through the store (reads are audited) and runs the rules panel. "
+                 "reads the document and the patient through the store (audited once when the page opened, not on every "
+                 "round-trip: docs/operations.md) and runs the rules panel. The worker keeps each page's last evaluation, "
+                 "so a round-trip evaluates again only the answer that changed and what depends on it. "
                  "The definition preview's endpoint evaluates and draws the same fragments without the store; its row "
                  "shows what the store's part adds.")
     lines.append("")
