@@ -14,7 +14,8 @@
    back. 32 concurrent connections for 20 s against one `cliniform serve` worker on
    loopback, driven by wrk with a bounded rate: each connection waits PACE_MS (350 ms, the
    form's own debounce, forms/_form.html) after each answer before its next request (wrk's
-   `delay()` hook), i.e. as often as a person typing can make the page post. Targets:
+   `delay()` hook), i.e. as often as a person typing can make the page post, after an
+   unmeasured warm-up of WARMUP_SECONDS of unbounded load. Targets:
    p50 <= 5 ms, p99 <= 25 ms. For the record: the same at STRESS_PACE_MS (100 ms, 3.5x a
    person's rate); the same 32 connections unbounded (closed loop, no pause): the worker's
    saturation throughput, with the queueing that comes with it; and the definition
@@ -51,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "engine.cli"]
 PAGE_RUNS = 200
 LOAD_SECONDS = 20
+#: the unmeasured warm-up load before the measured ones
+WARMUP_SECONDS = 8
 CONNECTIONS = 32
 #: the bounded load's pause after each answer: the form's own debounce (forms/_form.html,
 #: `input delay:350ms`), so each connection posts as often as a person typing can make the
@@ -299,8 +302,11 @@ def bench_live(env: dict[str, str]) -> dict[str, float]:
             targets = {"document": _document_target(client), "preview": _target(client, "/forms/bench.form_100")}
             cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         results = {}
-        runs = (("live", "document", PACE_MS), ("stress", "document", STRESS_PACE_MS), ("saturated", "document", 0),
-                ("preview", "preview", PACE_MS))
+        # a warm-up first, not measured: a worker that has just started still compiles
+        # templates on first use and settles its garbage collector after its first few
+        # thousand responses (renderer/web/app.py GcSettler); a clinic's worker runs for hours
+        runs = (("warmup", "document", 0), ("live", "document", PACE_MS), ("stress", "document", STRESS_PACE_MS),
+                ("saturated", "document", 0), ("preview", "preview", PACE_MS))
         for label, target, pace in runs:
             body, headers, url = targets[target]
             lua_headers = "".join(f'wrk.headers["{k}"] = [==[{v}]==]\n' for k, v in
@@ -308,7 +314,8 @@ def bench_live(env: dict[str, str]) -> dict[str, float]:
             script = Path(tempfile.mkstemp(suffix=".lua")[1])
             hook = f"function delay()\n  return {pace}\nend\n" if pace else ""
             script.write_text(f'wrk.method = "POST"\ntemplate = [==[{body}]==]\n{lua_headers}{hook}{_LUA}')
-            result = subprocess.run([wrk, "-t2", f"-c{CONNECTIONS}", f"-d{LOAD_SECONDS}s", "--latency", "-s", str(script), f"{base}{url}"],
+            seconds = WARMUP_SECONDS if label == "warmup" else LOAD_SECONDS
+            result = subprocess.run([wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script), f"{base}{url}"],
                                     capture_output=True, text=True, timeout=LOAD_SECONDS + 60, check=True)
             script.unlink()
             out = result.stdout
@@ -357,7 +364,11 @@ def run() -> dict[str, Any]:
     for name, value, target, met in rows:
         lines.append(f"| {name} | {value} | {target} | {'' if met is None else ('yes' if met else 'NO')} |")
     lines.append("")
-    lines.append(f"The load generator (wrk, 2 threads) runs on the same cores as the server. Bounded: each of the {CONNECTIONS} "
+    lines.append(f"The load generator (wrk, 2 threads) runs on the same cores as the server. Before the measured loads, "
+                 f"{WARMUP_SECONDS} s of unbounded load warm the freshly started worker up ({live['warmup_requests']:,.0f} "
+                 "round-trips, not counted: templates compiled on first use, the garbage collector settled after the first "
+                 "responses as renderer/web/app.py `GcSettler` does). "
+                 f"Bounded: each of the {CONNECTIONS} "
                  f"connections is a person typing as fast as the page lets them post: it pauses {PACE_MS} ms after each answer, "
                  "the form's own debounce (forms/_form.html), so at most about 3 round-trips a second per connection. Each post "
                  "carries a new value of one numeric item (wrk's request hook), so no round-trip repeats the one before. "
