@@ -12,7 +12,7 @@ from litestar import Request
 from litestar.plugins.htmx import HTMXTemplate
 
 from engine.catalog import Catalog
-from engine.evaluator import Context, Evaluation, evaluate, evaluate_from
+from engine.evaluator import Context, Evaluation, evaluate_from
 from engine.model import Form
 from renderer.answers import (
     FormData,
@@ -77,10 +77,6 @@ def first_input_of_new_row(form: Form, evaluation: Evaluation, action: RowAction
     rows = evaluation.raw.get(action.container) or []
     first = next((c for c in cells(form.index[action.container]) if is_input(c)), None)
     return f"{action.container}[{len(rows) - 1}].{first.id}" if rows and first else None
-
-
-def evaluate_submission(form: Form, sub: Submission, context: Context, locale: str) -> Evaluation:
-    return evaluate(form, sub.raw, context, locale)
 
 
 class LiveEvaluations:
