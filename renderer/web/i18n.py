@@ -1,6 +1,8 @@
 """The UI language: which one a request gets, its gettext catalog, and Babel formatting.
 
-The language of a request comes from, in order: ``?lang=`` on the URL, the language cookie
+The language of a request comes from, in order: ``?lang=`` on the URL (for an htmx request
+without one, the ``?lang=`` of the page it comes from, its HX-Current-URL header: a page
+opened in Arabic by link gets its live fragments in Arabic too), the language cookie
 (set by the switch in the page header), the signed-in user's preference (later), the
 browser's Accept-Language, then the first configured locale. Chrome strings go through the
 catalogs in locale/ (compiled .mo files; English text is the message id, so a missing catalog
@@ -15,6 +17,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -53,7 +56,7 @@ def _accept_language(header: str) -> list[str]:
 
 def negotiate(request: Request[Any, Any, Any], locales: Sequence[str], user_locale: str | None = None) -> str:
     """The UI language for ``request`` (see the module docstring for the order)."""
-    candidates = [request.query_params.get("lang"), request.cookies.get(COOKIE), user_locale]
+    candidates = [request.query_params.get("lang"), _page_lang(request), request.cookies.get(COOKIE), user_locale]
     for candidate in candidates:
         if candidate is not None and candidate in locales:
             return str(candidate)
@@ -62,6 +65,14 @@ def negotiate(request: Request[Any, Any, Any], locales: Sequence[str], user_loca
         if base in locales:
             return base
     return locales[0]
+
+
+def _page_lang(request: Request[Any, Any, Any]) -> str | None:
+    """For an htmx request: the ``?lang=`` of the page it was sent from, if any."""
+    if "lang" in request.query_params or request.headers.get("hx-request") != "true":
+        return None
+    values = parse_qs(urlsplit(request.headers.get("hx-current-url", "")).query).get("lang")
+    return values[-1] if values else None
 
 
 def direction(locale: str) -> str:

@@ -175,3 +175,13 @@ def test_a_kept_evaluation_gives_what_a_fresh_worker_gives(app: Any, client: Cli
         app.state.live_evaluations = LiveEvaluations()
         fresh.append(str(_live(client, "core.vitals", step)))
     assert kept == fresh
+
+
+def test_a_page_opened_in_arabic_by_link_gets_its_live_fragments_in_arabic(client: Client) -> None:
+    """The signed-in person's language is English; the page came from /forms/core.vitals?lang=ar."""
+    data = {"weight": "70", "weight.unit": "kg", "height": "abc", "height.unit": "cm", "_changed": "height", "_visible": VITALS_SHOWN}
+    page = {**HX, "HX-Current-URL": "http://testserver.local/forms/core.vitals?lang=ar"}
+    arabic = BeautifulSoup(client.post("/forms/core.vitals/live", data=data, headers=page).text, "html.parser")
+    assert any("\u0600" <= ch <= "\u06ff" for ch in arabic.find(id="err-height").get_text())
+    english = BeautifulSoup(client.post("/forms/core.vitals/live", data=data, headers=HX).text, "html.parser")
+    assert not any("\u0600" <= ch <= "\u06ff" for ch in english.find(id="err-height").get_text())
