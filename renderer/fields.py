@@ -49,6 +49,15 @@ class Choice:
     dom: str
 
 
+def widget_of(item: Item) -> str:
+    """The widget an item is drawn with: its type's, unless its appearance names another."""
+    return APPEARANCE_WIDGETS.get((item.type, item.appearance), TYPES[item.type].widget)
+
+
+#: FormView.state: value, raw input, visible, required, calculated, errors shown, locked
+FieldState = tuple[Any, Any, bool, bool, bool, "tuple[ItemError, ...]", bool]
+
+
 @dataclass(slots=True)
 class FieldView:
     """One item at one path, ready for its widget template."""
@@ -80,7 +89,7 @@ class FieldView:
 
     @property
     def widget(self) -> str:
-        return APPEARANCE_WIDGETS.get((self.item.type, self.item.appearance), TYPES[self.item.type].widget)
+        return widget_of(self.item)
 
     # a grid cell: no label of its own, named by its row and column headers (widgets/_grid_table.html)
     @property
@@ -280,16 +289,17 @@ class FormView:
             return errors
         return tuple(e for e in errors if e.code not in BLANK_CODES)
 
+    def state(self, item: Item, path: str) -> FieldState:
+        """What the field view of ``item`` at ``path`` is made of besides the item, the path
+        and the language: value, raw input, visible, required, calculated, errors to show,
+        locked (in FieldView's order)."""
+        ev = self.evaluation
+        return (self._lookup(ev.values, path), self._lookup(ev.raw, path), ev.visible.get(path, item.visible_when is None),
+                path in ev.required, path in ev.calculated, () if self.locked else self.shown_errors(path), self.locked)
+
     def field(self, item: Item, path: str | None = None) -> FieldView:
         path = path or item.id
-        ev = self.evaluation
-        return FieldView(
-            item=item, path=path, locale=self.locale,
-            value=self._lookup(ev.values, path), raw=self._lookup(ev.raw, path),
-            visible=ev.visible.get(path, item.visible_when is None),
-            required=path in ev.required, calculated=path in ev.calculated,
-            errors=() if self.locked else self.shown_errors(path), locked=self.locked,
-        )
+        return FieldView(item, path, self.locale, *self.state(item, path))
 
     def label(self, text: Text) -> Label:
         return label(text, self.locale)

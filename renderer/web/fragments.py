@@ -12,13 +12,20 @@ a key of exactly those and, on a miss, renders the item in a context made of exa
 
 A value whose `repr` does not show its content (an object of an unexpected type) is never
 kept: that item is drawn every time. Everything else draws as before.
+
+The part of the key that is the same for a whole page (the form, the language, the digits,
+the optional names) stands in the key as a number given once per page kind. A page drawing
+its items (`items_html`) looks each one up by its state straight from the form view, and
+builds the item's `FieldView` only to draw one that is not kept.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -28,7 +35,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from engine.model import Item
-from renderer.fields import FieldView
+from renderer.fields import FieldState, FieldView, FormView, widget_of
 from renderer.web.i18n import CURRENT_REQUEST
 
 #: widgets whose HTML reads nothing but their own field (and the optional names below)
@@ -37,6 +44,9 @@ PURE_WIDGETS = frozenset({"number", "quantity", "text", "long_text", "date", "ti
 #: names `forms/_item.html`, its widgets and macros test with `is defined` or read if present
 OPTIONAL = ("live_url", "row_label", "compact")
 ITEM_TEMPLATE = "forms/_item.html"
+#: how many kinds of page (form, language, digits, live URL...) are told apart by number
+#: before the numbering starts again
+PAGE_KINDS = 4096
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, Decimal, dt.date, dt.datetime, dt.time, type(None)})
@@ -62,7 +72,11 @@ class ItemFragments:
         self._html: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
         # a key names a form by its identity; the form is held so that identity is not reused
         self._forms: dict[int, Any] = {}
-        self._memo: tuple[Context | None, tuple[Any, ...] | None] = (None, None)
+        # the part of a key that is the same for a whole page, as a small number (a key is
+        # hashed on every item drawn: a number hashes at once, a nested tuple walks itself)
+        self._pages: dict[tuple[Any, ...], int] = {}
+        self._tokens = itertools.count()  # never reused: a token always stands for one page kind
+        self._memo: tuple[Context | None, _Page | None] = (None, None)
         self._template: Template | None = None
         self.hits = 0
         self.misses = 0
@@ -70,11 +84,12 @@ class ItemFragments:
     def clear(self) -> None:
         self._html.clear()
         self._forms.clear()
+        self._pages.clear()
         self._memo = (None, None)
 
-    def _context_key(self, ctx: Context) -> tuple[Any, ...] | None:
-        """The part of the key that is the same for every item drawn in ``ctx``: computed
-        once per template context (a page draws a hundred items in one)."""
+    def _page(self, ctx: Context) -> _Page | None:
+        """What is the same for every item drawn in ``ctx``, computed once per template
+        context (a page draws a hundred items in one); None when nothing drawn in it is kept."""
         memo = self._memo
         if memo[0] is ctx:
             return memo[1]
@@ -82,35 +97,68 @@ class ItemFragments:
         form = getattr(view, "form", None)
         state = getattr(ctx.get("request"), "state", None)
         optional = tuple((name, ctx[name]) for name in OPTIONAL if name in ctx)
-        base: tuple[Any, ...] | None = None
+        page: _Page | None = None
         if form is not None and state is not None and all(_plain(v) for _, v in optional):
             base = (id(form), getattr(state, "locale", None), bool(getattr(state, "arabic_digits", False)),
                     "offers" in ctx, "autofocus_path" in ctx, optional)
-        self._memo = (ctx, base)
-        return base
+            token = self._pages.get(base)
+            if token is None:
+                if len(self._pages) >= PAGE_KINDS:
+                    self._pages.clear()  # their fragments are only no longer found, and age out
+                token = self._pages[base] = next(self._tokens)
+            page = _Page(token, ctx.get("offers"), ctx.get("autofocus_path"))
+        self._memo = (ctx, page)
+        return page
+
+    def _key(self, page: _Page, path: str, locale: str, state: FieldState, oob: bool) -> tuple[Any, ...] | None:
+        """Everything the HTML of the item at ``path`` is drawn from, or None when it cannot
+        be kept."""
+        value, raw, visible, required, calculated, errors, locked = state
+        if not (_plain(value) and _plain(raw)):
+            return None
+        offer = None
+        if page.offers is not None:
+            offer = page.offers.get(path) if isinstance(page.offers, dict) else None
+            if offer is not None and not _plain(getattr(offer, "text", None)):
+                return None
+        return (
+            page.token, path, locale, locked, visible, required, calculated, repr(value), repr(raw),
+            tuple([(e.code, e.message) for e in errors]) if errors else (), oob,
+            None if offer is None else (repr(offer.text), repr(offer.at)),
+            page.autofocus is not None and page.autofocus == path,
+        )
 
     def key(self, ctx: Context, field: FieldView, oob: bool) -> tuple[Any, ...] | None:
         """Everything the item's HTML is drawn from, or None when it cannot be kept."""
         if field.widget not in PURE_WIDGETS:
             return None
-        base = self._context_key(ctx)
-        if base is None or not (_plain(field.value) and _plain(field.raw)):
+        page = self._page(ctx)
+        if page is None:
             return None
-        offer = None
-        if base[3]:
-            offers = ctx["offers"]
-            offer = offers.get(field.path) if isinstance(offers, dict) else None
-            if offer is not None and not _plain(getattr(offer, "text", None)):
-                return None
-        return (
-            base, field.path, field.item.id, field.locale, field.locked, field.visible, field.required,
-            field.calculated, repr(field.value), repr(field.raw), tuple((e.code, e.message) for e in field.errors), oob,
-            None if offer is None else (repr(offer.text), repr(offer.at)),
-            base[4] and ctx["autofocus_path"] == field.path,
-        )
+        return self._key(page, field.path, field.locale, (field.value, field.raw, field.visible, field.required,
+                                                            field.calculated, field.errors, field.locked), oob)
 
     def render(self, ctx: Context, field: FieldView, oob: bool = False) -> Markup:
-        key = self.key(ctx, field, oob)
+        """The HTML of ``field`` as `forms/_item.html` draws it in ``ctx``."""
+        return self._draw(ctx, field, oob, self.key(ctx, field, oob))
+
+    def render_item(self, ctx: Context, view: FormView, item: Item, path: str) -> Markup:
+        """``render(ctx, view.field(item, path))``, without building the field view when the
+        item's HTML is kept (most items of a page opened again)."""
+        page = self._page(ctx) if widget_of(item) in PURE_WIDGETS else None
+        if page is None:
+            return self.render(ctx, view.field(item, path))
+        state = view.state(item, path)
+        key = self._key(page, path, view.locale, state, False)
+        if key is not None:
+            found = self._html.get(key)
+            if found is not None:
+                self._html.move_to_end(key)
+                self.hits += 1
+                return found
+        return self._draw(ctx, FieldView(item, path, view.locale, *state), False, key)
+
+    def _draw(self, ctx: Context, field: FieldView, oob: bool, key: tuple[Any, ...] | None) -> Markup:
         template = self._template if self._template is not None else ctx.environment.get_template(ITEM_TEMPLATE)
         self._template = template if not ctx.environment.auto_reload else None
         if key is None:
@@ -153,6 +201,16 @@ class ItemFragments:
         return html
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """ItemFragments' part of a key shared by a page's items: a number standing for the form,
+    the language, the digits and the optional names; and the two names read per item."""
+
+    token: int
+    offers: Any
+    autofocus: Any
+
+
 def install(env: Environment, fragments: ItemFragments | None = None) -> ItemFragments:
     """Add `item_html(field, oob=False)` to the templates' globals."""
     kept = fragments or ItemFragments()
@@ -165,7 +223,7 @@ def install(env: Environment, fragments: ItemFragments | None = None) -> ItemFra
     def items_html(ctx: Context, items: Iterable[Item], prefix: str = "") -> Markup:
         """Every item of ``items`` (paths under ``prefix``), as forms/_items.html draws them."""
         view = ctx["view"]
-        return Markup("\n".join([kept.render(ctx, view.field(child, prefix + child.id)) for child in items]))
+        return Markup("\n".join([kept.render_item(ctx, view, child, prefix + child.id) for child in items]))
 
     env.globals["item_html"] = item_html
     env.globals["items_html"] = items_html

@@ -150,3 +150,24 @@ def test_the_kept_fragments_are_bounded(app: Litestar, client: Client) -> None:
         assert kept.misses and len(kept._html) == 5
     finally:
         kept.size = size
+
+
+
+def test_page_kinds_numbered_again_never_reuse_a_number(app: Litestar, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a number stands for a page kind in every key kept under it: with room for one kind
+    # only, each new kind drops the others' numbers, and must never be given one of them
+    # (it would find the fragments kept for another form or language)
+    from types import SimpleNamespace
+
+    import renderer.web.fragments as fragments
+
+    monkeypatch.setattr(fragments, "PAGE_KINDS", 1)
+    kept = ItemFragments()
+    template = app.template_engine.engine.from_string("")  # type: ignore[union-attr]
+    view = SimpleNamespace(form=object())
+    tokens = []
+    for lang in ("en", "ar", "en", "ar"):
+        page = kept._page(template.new_context({"view": view, "request": SimpleNamespace(state=SimpleNamespace(locale=lang))}))
+        assert page is not None
+        tokens.append(page.token)
+    assert len(set(tokens)) == 4 and len(kept._pages) == 1
