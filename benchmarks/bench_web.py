@@ -14,10 +14,12 @@
    back. 32 concurrent connections for 20 s against one `cliniform serve` worker on
    loopback, driven by wrk with a bounded rate: each connection waits PACE_MS (350 ms, the
    form's own debounce, forms/_form.html) after each answer before its next request (wrk's
-   `delay()` hook), i.e. as often as a person typing can make the page post, after an
+   `delay()` hook), i.e. as often as a person typing can make the page post, each
+   connection starting at a random moment within its first pause (`_delay_hook`), after an
    unmeasured warm-up of WARMUP_SECONDS of unbounded load. Targets:
    p50 <= 5 ms, p99 <= 25 ms. For the record: the same at STRESS_PACE_MS (100 ms, 3.5x a
-   person's rate); the same 32 connections unbounded (closed loop, no pause): the worker's
+   person's rate); the same with all connections starting together and staying in step
+   (lockstep, the load of earlier runs); the same 32 connections unbounded (closed loop, no pause): the worker's
    saturation throughput, with the queueing that comes with it; and the definition
    preview's live endpoint (``POST /forms/{id}/live``: no store, no patient, no rules
    panel) bounded, as a secondary row.
@@ -55,6 +57,8 @@ LOAD_SECONDS = 20
 #: the unmeasured warm-up load before the measured ones
 WARMUP_SECONDS = 8
 CONNECTIONS = 32
+#: wrk's threads (each runs CONNECTIONS / THREADS connections)
+THREADS = 2
 #: the bounded load's pause after each answer: the form's own debounce (forms/_form.html,
 #: `input delay:350ms`), so each connection posts as often as a person typing can make the
 #: page post, and no more
@@ -133,6 +137,32 @@ _LUA = f"""local n = 0
 request = function()
   n = n + 1
   return wrk.format(nil, nil, nil, (string.gsub(template, "{VALUE}", tostring(40 + n % 50))))
+end
+"""
+
+
+def _delay_hook(pace: int, *, staggered: bool = True) -> str:
+    """wrk's pause before each request of a connection: ``pace`` ms after each answer. Each
+    connection's first request waits a random 0..``pace`` ms (seeded per wrk thread, so runs
+    repeat), as 32 people at work do not all press a key in the same millisecond; with
+    ``staggered`` False all connections post at once and stay in step (the "lockstep" row)."""
+    if not staggered:
+        return f"function delay()\n  return {pace}\nend\n"
+    return f"""local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+function init(args)
+  math.randomseed(7919 * thread_number)
+end
+local calls = 0
+function delay()
+  calls = calls + 1
+  if calls <= {CONNECTIONS // THREADS} then
+    return math.random(0, {pace})
+  end
+  return {pace}
 end
 """
 
@@ -306,16 +336,16 @@ def bench_live(env: dict[str, str]) -> dict[str, float]:
         # templates on first use and settles its garbage collector after its first few
         # thousand responses (renderer/web/app.py GcSettler); a clinic's worker runs for hours
         runs = (("warmup", "document", 0), ("live", "document", PACE_MS), ("stress", "document", STRESS_PACE_MS),
-                ("saturated", "document", 0), ("preview", "preview", PACE_MS))
+                ("lockstep", "document", PACE_MS), ("saturated", "document", 0), ("preview", "preview", PACE_MS))
         for label, target, pace in runs:
             body, headers, url = targets[target]
             lua_headers = "".join(f'wrk.headers["{k}"] = [==[{v}]==]\n' for k, v in
                                   {"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", "Cookie": cookie, **headers}.items())
             script = Path(tempfile.mkstemp(suffix=".lua")[1])
-            hook = f"function delay()\n  return {pace}\nend\n" if pace else ""
+            hook = _delay_hook(pace, staggered=label != "lockstep") if pace else ""
             script.write_text(f'wrk.method = "POST"\ntemplate = [==[{body}]==]\n{lua_headers}{hook}{_LUA}')
             seconds = WARMUP_SECONDS if label == "warmup" else LOAD_SECONDS
-            result = subprocess.run([wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script), f"{base}{url}"],
+            result = subprocess.run([wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script), f"{base}{url}"],
                                     capture_output=True, text=True, timeout=LOAD_SECONDS + 60, check=True)
             script.unlink()
             out = result.stdout
@@ -356,6 +386,8 @@ def run() -> dict[str, Any]:
         ("live round-trips completed, bounded (non-2xx)", f"{live['live_requests']:,.0f} ({live['live_non_2xx']:.0f}), {live['live_rps']:.0f}/s", "", None),
         (f"stress: the same with a {STRESS_PACE_MS} ms pause (3.5x a person's rate), p50 / p99", f"{live['stress_p50_ms']:.2f} / {live['stress_p99_ms']:.2f} ms, "
          f"{live['stress_rps']:.0f}/s ({live['stress_non_2xx']:.0f} non-2xx)", "", None),
+        ("lockstep: bounded as above, but all connections post their first request in the same instant and stay in step, p50 / p99",
+         f"{live['lockstep_p50_ms']:.2f} / {live['lockstep_p99_ms']:.2f} ms ({live['lockstep_non_2xx']:.0f} non-2xx)", "", None),
         (f"unbounded (closed loop, {CONNECTIONS} connections, no pause): throughput", f"{live['saturated_rps']:.0f}/s", "", None),
         ("unbounded: p50 / p99 (queueing behind 32 connections)", f"{live['saturated_p50_ms']:.1f} / {live['saturated_p99_ms']:.1f} ms", "", None),
         ("definition preview's live round-trip (POST /forms/{id}/live: no store, no rules panel), bounded, p50 / p99", f"{live['preview_p50_ms']:.2f} / {live['preview_p99_ms']:.2f} ms ({live['preview_non_2xx']:.0f} non-2xx)", "", None),
@@ -364,13 +396,17 @@ def run() -> dict[str, Any]:
     for name, value, target, met in rows:
         lines.append(f"| {name} | {value} | {target} | {'' if met is None else ('yes' if met else 'NO')} |")
     lines.append("")
-    lines.append(f"The load generator (wrk, 2 threads) runs on the same cores as the server. Before the measured loads, "
+    lines.append(f"The load generator (wrk, {THREADS} threads) runs on the same cores as the server. Before the measured loads, "
                  f"{WARMUP_SECONDS} s of unbounded load warm the freshly started worker up ({live['warmup_requests']:,.0f} "
                  "round-trips, not counted: templates compiled on first use, the garbage collector settled after the first "
                  "responses as renderer/web/app.py `GcSettler` does). "
                  f"Bounded: each of the {CONNECTIONS} "
                  f"connections is a person typing as fast as the page lets them post: it pauses {PACE_MS} ms after each answer, "
-                 "the form's own debounce (forms/_form.html), so at most about 3 round-trips a second per connection. Each post "
+                 "the form's own debounce (forms/_form.html), so at most about 3 round-trips a second per connection. "
+                 f"Each connection starts at a random moment within its first {PACE_MS} ms (seeded, so runs repeat): 32 people "
+                 "do not all press a key in the same millisecond. The lockstep row is the load of earlier runs, "
+                 "where all 32 first posts left together and the connections stayed in step: each round's 32 "
+                 "requests queue behind each other, and that queue, not the request's own time, set the p99. Each post "
                  "carries a new value of one numeric item (wrk's request hook), so no round-trip repeats the one before. "
                  f"The stress row pauses {STRESS_PACE_MS} ms instead, 3.5x what a person can trigger (the bound of runs "
                  "before 2026-12-03). Unbounded, the worker answers as fast as it can and each request waits behind the "
