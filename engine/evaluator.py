@@ -9,6 +9,7 @@ give the same visibility, scores and errors everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -108,13 +109,12 @@ class _Run(Validation):
             }
 
     def coerce_all(self) -> None:
-        for item in self.form.index.values():
-            if row_container(self.form, item) is not None or item.type == "group":
-                continue
-            if item.type in ROW_CONTAINERS:
-                self.coerce_container(item)
-            elif TYPES[item.type].coerce is not None:
-                self.coerced[item.id] = self.coerce(item, self.raw.get(item.id), item.id, item.id in self.raw)
+        plan = plan_of(self.form)
+        for item in plan.containers:
+            self.coerce_container(item)
+        raw, coerced = self.raw, self.coerced
+        for item in plan.inputs:
+            coerced[item.id] = self.coerce(item, raw.get(item.id), item.id, item.id in raw)
 
     # -- visibility and calculation ---------------------------------------------------------
     def step(self, item_id: str, only_row: str | None = None) -> None:
@@ -164,7 +164,7 @@ class _Run(Validation):
             value = None
         self.values[item.id] = value
         env[item.id] = _env_value(value, item) if item.type == "quantity" else value
-        if item.options and any(o.score is not None for o in item.options):
+        if item.id in plan_of(self.form).scored:
             scores = env["score"].as_dict()
             scores[item.id] = _score(item, value)
             env["score"] = Record(scores)
@@ -242,13 +242,51 @@ def _score(item: Item, value: Any) -> float | int | None:
     return total
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How a form is walked, worked out once per compiled form (`plan_of`)."""
+
+    #: every item in evaluation order, with the repeating group or grid it is a cell of
+    steps: tuple[tuple[Item, Item | None], ...]
+    #: top-level repeating groups and grids (their rows are coerced as a whole)
+    containers: tuple[Item, ...]
+    #: top-level items with a value to coerce from the raw answers
+    inputs: tuple[Item, ...]
+    #: ids of the choice items with scored options (their answers make `score`)
+    scored: frozenset[str]
+
+
+#: plans by form identity (the form is held with its plan, so the identity is not reused)
+_PLANS: dict[int, tuple[Form, Plan]] = {}
+PLANS_KEPT = 1024
+
+
+def plan_of(form: Form) -> Plan:
+    """The walk of ``form``, made on first use and kept (forms are immutable)."""
+    kept = _PLANS.get(id(form))
+    if kept is not None and kept[0] is form:
+        return kept[1]
+    items = form.index.values()
+    top = [item for item in items if row_container(form, item) is None and item.type != "group"]
+    plan = Plan(
+        steps=tuple((item, row_container(form, item)) for item in map(form.index.__getitem__, form.order)),
+        containers=tuple(item for item in top if item.type in ROW_CONTAINERS),
+        inputs=tuple(item for item in top if item.type not in ROW_CONTAINERS and TYPES[item.type].coerce is not None),
+        scored=frozenset(item.id for item in items if any(o.score is not None for o in item.options)),
+    )
+    if len(_PLANS) >= PLANS_KEPT:
+        _PLANS.clear()
+    _PLANS[id(form)] = (form, plan)
+    return plan
+
+
 def evaluate(form: Form, raw: Mapping[str, Any], context: Context | None = None, locale: str = "en") -> Evaluation:
     """Evaluate ``form`` for the raw answers ``raw`` (strings from a web form or JSON values)."""
     run = _Run(form, locale, context or Context(), raw)
     run.coerce_all()
     # `step` and `check` of every item, with their dispatch on the item's row container
-    # done once here (most of a form is top-level items: no row to walk)
-    order = [(item, row_container(form, item)) for item in map(form.index.__getitem__, form.order)]
+    # done once per form (most of a form is top-level items: no row to walk)
+    order = plan_of(form).steps
     for item, container in order:
         if container is None:
             run._step_top(item)
