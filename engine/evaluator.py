@@ -27,7 +27,7 @@ from engine.evaluation import (
 )
 from engine.expressions import EvaluationProblem, Expression, Record, RecordList
 from engine.messages import message
-from engine.model import Form, Item
+from engine.model import Form, Item, per_form
 from engine.types import TYPES, ValueProblem, blank
 from engine.validation import Validation
 
@@ -39,6 +39,7 @@ class _Run(Validation):
 
     def __init__(self, form: Form, locale: str, context: Context, raw: Mapping[str, Any]) -> None:
         self.form = form
+        self.plan = plan_of(form)
         self.locale = locale
         self.context = context
         self.raw = raw
@@ -109,7 +110,7 @@ class _Run(Validation):
             }
 
     def coerce_all(self) -> None:
-        plan = plan_of(self.form)
+        plan = self.plan
         for item in plan.containers:
             self.coerce_container(item)
         raw, coerced = self.raw, self.coerced
@@ -164,7 +165,7 @@ class _Run(Validation):
             value = None
         self.values[item.id] = value
         env[item.id] = _env_value(value, item) if item.type == "quantity" else value
-        if item.id in plan_of(self.form).scored:
+        if item.id in self.plan.scored:
             scores = env["score"].as_dict()
             scores[item.id] = _score(item, value)
             env["score"] = Record(scores)
@@ -256,28 +257,17 @@ class Plan:
     scored: frozenset[str]
 
 
-#: plans by form identity (the form is held with its plan, so the identity is not reused)
-_PLANS: dict[int, tuple[Form, Plan]] = {}
-PLANS_KEPT = 1024
-
-
+@per_form
 def plan_of(form: Form) -> Plan:
-    """The walk of ``form``, made on first use and kept (forms are immutable)."""
-    kept = _PLANS.get(id(form))
-    if kept is not None and kept[0] is form:
-        return kept[1]
+    """The walk of ``form``."""
     items = form.index.values()
     top = [item for item in items if row_container(form, item) is None and item.type != "group"]
-    plan = Plan(
+    return Plan(
         steps=tuple((item, row_container(form, item)) for item in map(form.index.__getitem__, form.order)),
         containers=tuple(item for item in top if item.type in ROW_CONTAINERS),
         inputs=tuple(item for item in top if item.type not in ROW_CONTAINERS and TYPES[item.type].coerce is not None),
         scored=frozenset(item.id for item in items if any(o.score is not None for o in item.options)),
     )
-    if len(_PLANS) >= PLANS_KEPT:
-        _PLANS.clear()
-    _PLANS[id(form)] = (form, plan)
-    return plan
 
 
 def evaluate(form: Form, raw: Mapping[str, Any], context: Context | None = None, locale: str = "en") -> Evaluation:
@@ -286,7 +276,7 @@ def evaluate(form: Form, raw: Mapping[str, Any], context: Context | None = None,
     run.coerce_all()
     # `step` and `check` of every item, with their dispatch on the item's row container
     # done once per form (most of a form is top-level items: no row to walk)
-    order = plan_of(form).steps
+    order = run.plan.steps
     for item, container in order:
         if container is None:
             run._step_top(item)

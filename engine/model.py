@@ -7,6 +7,7 @@ mutated afterwards: frozen, slotted dataclasses and tuples. Expressions are alre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, make_dataclass
 from types import MappingProxyType
@@ -210,6 +211,31 @@ class Form:
     @property
     def version(self) -> str:
         return self.key.version
+
+
+def per_form(fn: Callable[[Form], T]) -> Callable[[Form], T]:
+    """``fn(form)`` worked out once per compiled form and kept: for what is derived from a
+    form alone (a form never changes once compiled). Kept by the form's identity, with the
+    form held so that its identity is not reused; at most PER_FORM_KEPT forms, then
+    started afresh."""
+    kept: dict[int, tuple[Form, T]] = {}
+
+    @functools.wraps(fn)
+    def derived(form: Form) -> T:
+        found = kept.get(id(form))
+        if found is not None and found[0] is form:
+            return found[1]
+        value = fn(form)
+        if len(kept) >= PER_FORM_KEPT:
+            kept.clear()
+        kept[id(form)] = (form, value)
+        return value
+
+    return derived
+
+
+#: how many forms `per_form` keeps a derived value for
+PER_FORM_KEPT = 1024
 
 
 @dataclass(frozen=True, slots=True)

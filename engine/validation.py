@@ -62,6 +62,11 @@ class Validation:
         required = item.calculate is None and (item.required or (item.required_when is not None and self.run(item.required_when, env, item, "required_when") is True))
         if required:
             self.required.add(path)
+        if value is None and item.type != "repeating_group" and path not in self.coerce_errors:
+            # unanswered (most of a form being filled): only "required" can apply
+            if required:
+                self.errors[path] = (self._error(path, "required"),)
+            return
         errors: list[ItemError] = []
         empty = _empty(value)
         if path in self.coerce_errors:

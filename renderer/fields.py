@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluator import Evaluation, ItemError
-from engine.model import Form, Item, Option, Text
+from engine.model import Form, Item, Option, Text, per_form
 from engine.types import TYPES
 from renderer.answers import cells
 from renderer.fdi import Arch, arches
@@ -253,6 +253,22 @@ def _parents(form: Form, item: Item) -> Iterator[str]:
         parent = form.index[parent].parent
 
 
+@per_form
+def _uploads(form: Form) -> tuple[tuple[Item, Item | None], ...]:
+    """The attachment and signature items of ``form``, each with its row container if any."""
+    found = []
+    for item in form.index.values():
+        if TYPES[item.type].widget in ("attachment", "signature"):
+            container = next((form.index[p] for p in _parents(form, item) if form.index[p].type in ("repeating_group", "grid")), None)
+            found.append((item, container))
+    return tuple(found)
+
+
+@per_form
+def _has_tooth_chart(form: Form) -> bool:
+    return any(APPEARANCE_WIDGETS.get((i.type, i.appearance)) == "tooth_chart" for i in form.index.values())
+
+
 class FormView:
     """A form and its evaluation, seen in one locale, for the templates."""
 
@@ -357,10 +373,7 @@ class FormView:
     def upload_names(self) -> list[str]:
         """Names of the file inputs, which live round-trips leave out."""
         names: list[str] = []
-        for item in self.form.index.values():
-            if TYPES[item.type].widget not in ("attachment", "signature"):
-                continue
-            container = next((self.form.index[p] for p in _parents(self.form, item) if self.form.index[p].type in ("repeating_group", "grid")), None)
+        for item, container in _uploads(self.form):
             if container is None:
                 names.append(f"{item.id}.upload")
             else:
@@ -370,7 +383,7 @@ class FormView:
     @property
     def has_tooth_chart(self) -> bool:
         """The page needs tooth-chart.js (one grid or more draws an odontogram)."""
-        return any(APPEARANCE_WIDGETS.get((i.type, i.appearance)) == "tooth_chart" for i in self.form.index.values())
+        return _has_tooth_chart(self.form)
 
     @property
     def has_errors(self) -> bool:

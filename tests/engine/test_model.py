@@ -23,3 +23,29 @@ def test_new_item_builds_the_same_frozen_item_as_the_class() -> None:
         with pytest.raises((AttributeError, TypeError)):
             item.extra = 1  # type: ignore[attr-defined]
     assert new_item("a", "text", NO_TEXT, Location("f.yaml", 1, 1), "/items/1") == Item("a", "text", NO_TEXT, Location("f.yaml", 1, 1), "/items/1")
+
+
+def test_per_form_works_a_value_out_once_per_form_by_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.model as model
+    from engine.model import Form, per_form
+
+    calls: list[int] = []
+
+    @per_form
+    def size(form: Form) -> int:
+        calls.append(id(form))
+        return len(form.index)
+
+    def form(n: int) -> Form:
+        items = {f"q{i}": Item(f"q{i}", "text", NO_TEXT, Location("f.yaml", 1, 1), f"/items/{i}") for i in range(n)}
+        return Form(key=model.DefinitionKey("form", "x", "1", "h"), title=NO_TEXT, path="f.yaml", source_text="",
+                    items=tuple(items.values()), index=items, order=tuple(items), dependents={})
+
+    one, two = form(1), form(2)
+    assert [size(one), size(one), size(two), size(one)] == [1, 1, 2, 1] and len(calls) == 2
+    # an equal form is another form: worked out for itself
+    assert size(form(1)) == 1 and len(calls) == 3
+    # bounded: past PER_FORM_KEPT forms it starts afresh, and still answers right
+    monkeypatch.setattr(model, "PER_FORM_KEPT", 1)
+    three = form(3)
+    assert [size(three), size(two), size(two), size(three)] == [3, 2, 2, 3] and len(calls) == 6
