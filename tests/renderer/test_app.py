@@ -148,3 +148,21 @@ def test_the_served_app_freezes_what_its_first_requests_built() -> None:
         assert gc.get_freeze_count() >= before + len(kept)
     finally:
         gc.unfreeze()
+
+
+def test_templates_read_the_environments_own_globals() -> None:
+    # renderer/web/app.py `_Environment`: no per-template ChainMap over the globals, so a
+    # global set after a template was loaded is still seen by it, as with Jinja's own
+    from renderer.web.app import template_environment
+
+    env = template_environment()
+    template = env.get_template("forms/_items.html")
+    assert template.globals is env.globals
+    env.globals["added_later"] = "seen"
+    assert env.from_string("{{ added_later }}").render() == "seen"
+    assert env.get_template("forms/_items.html").globals["added_later"] == "seen"
+    # a template's own globals would land in everyone's: refused
+    with pytest.raises(TypeError, match="no globals of their own"):
+        env.get_template("forms/_items.html", globals={"x": 1})
+    # a string template's own globals stay its own
+    assert env.from_string("{{ x }}", globals={"x": 2}).render() == "2" and "x" not in env.globals
