@@ -126,9 +126,13 @@ def cells(item: Item) -> list[Item]:
 _cells = cells
 
 
+#: the types whose answers expressions see converted (`_env_value`); any other, as it is
+ENV_CONVERTED = frozenset({"quantity"})
+
+
 def _env_value(value: Any, item: Item) -> Any:
     """What expressions see: quantities as numbers in the item's own unit."""
-    if item.type == "quantity" and isinstance(value, dict):
+    if item.type in ENV_CONVERTED and isinstance(value, dict):
         number = value.get("value")
         unit = value.get("unit") or item.unit
         if item.unit and unit and unit != item.unit and number is not None:

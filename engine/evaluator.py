@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.diagnostics import Diagnostic, make
 from engine.evaluation import (
+    ENV_CONVERTED,
     ROW_CONTAINERS,
     Context,
     Evaluation,
@@ -164,7 +165,7 @@ class _Run(Validation):
         if not visible and item.when_hidden == "clear":
             value = None
         self.values[item.id] = value
-        env[item.id] = _env_value(value, item) if item.type == "quantity" else value
+        env[item.id] = _env_value(value, item) if item.type in ENV_CONVERTED else value
         if item.id in self.plan.scored:
             scores = env["score"].as_dict()
             scores[item.id] = _score(item, value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
@@ -53,13 +53,20 @@ class _Environment(Environment):
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return self.globals if not d else super().make_globals(d)
 
+    # Jinja adds globals given with a template's name into that template's globals: here the
+    # environment's own, every template's. Both ways in refuse them (the app passes none).
     def get_template(self, name: str | Template, parent: str | None = None,
                      globals: MutableMapping[str, Any] | None = None) -> Template:
-        # Jinja adds a loaded template's globals into its globals mapping: here, the
-        # environment's own, for every template. The app's templates have none of their own.
-        if globals:
-            raise TypeError("templates take no globals of their own here: add them to env.globals")
-        return super().get_template(name, parent)
+        return super().get_template(name, parent, _none_of_its_own(globals))
+
+    def select_template(self, names: Iterable[str | Template], parent: str | None = None,
+                        globals: MutableMapping[str, Any] | None = None) -> Template:
+        return super().select_template(names, parent, _none_of_its_own(globals))
+
+
+def _none_of_its_own(given: MutableMapping[str, Any] | None) -> None:
+    if given:
+        raise TypeError("templates take no globals of their own here: add them to env.globals")
 
 
 def template_environment() -> Environment:

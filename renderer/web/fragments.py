@@ -140,7 +140,11 @@ class ItemFragments:
 
     def render(self, ctx: Context, field: FieldView, oob: bool = False) -> Markup:
         """The HTML of ``field`` as `forms/_item.html` draws it in ``ctx``."""
-        return self._draw(ctx, field, oob, self.key(ctx, field, oob))
+        key = self.key(ctx, field, oob)
+        if key is None:
+            return self._in_context(ctx, field, oob)
+        found = self._kept(key)
+        return found if found is not None else self._draw(ctx, field, oob, key)
 
     def render_item(self, ctx: Context, view: FormView, item: Item, path: str) -> Markup:
         """``render(ctx, view.field(item, path))``, without building the field view when the
@@ -150,25 +154,32 @@ class ItemFragments:
             return self.render(ctx, view.field(item, path))
         state = view.state(item, path)
         key = self._key(page, path, view.locale, state, False)
-        if key is not None:
-            found = self._html.get(key)
-            if found is not None:
-                self._html.move_to_end(key)
-                self.hits += 1
-                return found
-        return self._draw(ctx, FieldView(item, path, view.locale, *state), False, key)
+        if key is not None and (found := self._kept(key)) is not None:
+            return found
+        field = FieldView(item, path, view.locale, *state)
+        return self._in_context(ctx, field, False) if key is None else self._draw(ctx, field, False, key)
 
-    def _draw(self, ctx: Context, field: FieldView, oob: bool, key: tuple[Any, ...] | None) -> Markup:
-        template = self._template if self._template is not None else ctx.environment.get_template(ITEM_TEMPLATE)
-        self._template = template if not ctx.environment.auto_reload else None
-        if key is None:
-            # drawn in the caller's full context, as an include would
-            return Markup("".join(template.root_render_func(template.new_context({**ctx.get_all(), "field": field, "oob": oob}))))
+    def _kept(self, key: tuple[Any, ...]) -> Markup | None:
+        """The kept HTML of ``key``, if any (then the most recently used)."""
         found = self._html.get(key)
         if found is not None:
             self._html.move_to_end(key)
             self.hits += 1
-            return found
+        return found
+
+    def _in_context(self, ctx: Context, field: FieldView, oob: bool) -> Markup:
+        """``field`` drawn in the caller's full context, as an include would (not kept)."""
+        template = self._item_template(ctx)
+        return Markup("".join(template.root_render_func(template.new_context({**ctx.get_all(), "field": field, "oob": oob}))))
+
+    def _item_template(self, ctx: Context) -> Template:
+        template = self._template if self._template is not None else ctx.environment.get_template(ITEM_TEMPLATE)
+        self._template = template if not ctx.environment.auto_reload else None
+        return template
+
+    def _draw(self, ctx: Context, field: FieldView, oob: bool, key: tuple[Any, ...]) -> Markup:
+        """Draw ``field`` afresh in a context of exactly what ``key`` is made of, and keep it."""
+        template = self._item_template(ctx)
         self.misses += 1
         state = ctx["request"].state
         names: dict[str, Any] = {

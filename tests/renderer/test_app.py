@@ -164,5 +164,8 @@ def test_templates_read_the_environments_own_globals() -> None:
     # a template's own globals would land in everyone's: refused
     with pytest.raises(TypeError, match="no globals of their own"):
         env.get_template("forms/_items.html", globals={"x": 1})
+    with pytest.raises(TypeError, match="no globals of their own"):
+        env.select_template(["forms/_items.html"], globals={"x": 1})
+    assert "x" not in env.globals
     # a string template's own globals stay its own
     assert env.from_string("{{ x }}", globals={"x": 2}).render() == "2" and "x" not in env.globals
