@@ -15,6 +15,8 @@ from engine.catalog import Catalog
 from engine.evaluator import Context, Evaluation, evaluate_from
 from engine.model import Form
 from renderer.answers import (
+    ADD_ROW,
+    REMOVE_ROW,
     FormData,
     RowAction,
     apply_row_action,
@@ -53,11 +55,25 @@ class Submission:
         return self.data.get("_action")
 
 
+#: the button that puts an offered last value into its item (forms/_macros.html)
+USE_PREVIOUS = "_use_previous"
+#: the buttons of a form page that post (a name each, its value saying what for): the page's
+#: actions, a row added or removed, a rule card acknowledged or noted, a last value used
+BUTTONS = frozenset({"_action", ADD_ROW, REMOVE_ROW, ACK, ACCEPT, USE_PREVIOUS})
+
+
 async def read_submission(request: Request[Any, Any, Any], form: Form, *, keep: Keeper = hash_only,
                           previous: dict[str, Any] | None = None) -> Submission:
     """Parse the posted form (files included) into raw answers for ``form``."""
     multi = await request.form()
     pairs = list(multi.multi_items())
+    if request.headers.get("hx-request") == "true":
+        # htmx adds the button that has the focus to a post of the form that typing sent
+        # (someone who tabs out of a field lands on "Use the last value" or "Remove"): a
+        # button counts as pressed only when it sent the request itself (its name is the
+        # request's HX-Trigger-Name); without JavaScript the browser posts only the pressed one
+        pressed = request.headers.get("hx-trigger-name")
+        pairs = [(name, value) for name, value in pairs if name not in BUTTONS or name == pressed]
     data = FormData(pairs)
     uploads = await file_refs(form, pairs, keep)
     raw = parse_answers(form, data, uploads, previous)

@@ -259,3 +259,27 @@ def test_nothing_is_lost_when_leaving_before_the_autosave(page: Any, server_url:
         page.wait_for_timeout(200)
     assert page.locator("#item-medications .repeat-row").count() == 1
     assert page.input_value("#f-medications-0-drug") == "amoxicillin"
+
+
+def test_a_value_typed_then_tabbed_past_its_last_value_button_stays(page: Any, server_url: str) -> None:
+    # Tab out of a typed answer lands on its "Use the last value" button, and htmx adds the
+    # focused button to the post that the typing sends: the typed value was replaced by the
+    # last one, on the page and in the autosaved draft (seen driving `make run` in Chromium)
+    sign_in(page, server_url)
+    url = start_form(page, server_url, 2, "core.vitals")
+    assert page.locator(f"#item-systolic {OFFER}").count() == 1, "the patient has a last systolic to offer"
+    page.focus("#f-systolic")
+    page.keyboard.type("250")
+    _press(page, "Tab", f"#item-systolic {OFFER}")
+    page.wait_for_timeout(1_900)  # the live round-trip (350 ms) and the autosave (1.5 s), the focus still on the button
+    _settle(page)
+    assert page.input_value("#f-systolic") == "250"
+    shot(page, "clinician-13-typed-value-kept-past-offer")
+    page.goto(url)
+    assert page.input_value("#f-systolic") == "250"
+    # pressing the button itself still uses the last value
+    offer = page.locator(OFFER).first
+    item, last = offer.get_attribute("value"), offer.inner_text().split(": ", 1)[1].split(" ", 1)[0]
+    offer.click()
+    _settle(page)
+    assert page.input_value(f"#f-{item}") == last

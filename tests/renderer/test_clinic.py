@@ -175,7 +175,8 @@ def test_previous_value_is_offered_and_used(client: Client) -> None:
     offer = page.find("button", attrs={"name": "_use_previous", "value": "weight"})
     assert offer is not None and "Use the last value: 75 kg" in offer.get_text()
     assert page.find("button", attrs={"name": "_use_previous", "value": "heart_rate"}) is None  # not offered
-    live = client.post(f"{url}/live", data={"_use_previous": "weight", "_visible": ["weight"]}, headers={"HX-Request": "true"})
+    live = client.post(f"{url}/live", data={"_use_previous": "weight", "_visible": ["weight"]},
+                       headers={"HX-Request": "true", "HX-Trigger-Name": "_use_previous"})
     soup = _soup(live)
     assert soup.find(id="f-weight")["value"] == "75"
     assert soup.find("button", attrs={"name": "_use_previous"}) is None  # answered now

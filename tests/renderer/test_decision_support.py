@@ -183,10 +183,11 @@ def test_an_acknowledged_card_stays_away_until_its_inputs_change(client: Client,
     data = {**_drug("amoxicillin"), "_changed": "medications[0].drug"}
     _soup(client.post(f"{url}/live", data=data, headers=HX))
     # htmx: the Override button posts to the live endpoint with the form; a reason is needed
-    missing = _soup(client.post(f"{url}/live", data={**_drug("amoxicillin"), "_changed": "_ack", "_ack": RULE}, headers=HX))
+    pressed = {**HX, "HX-Trigger-Name": "_ack"}  # what htmx sends for a button's own post
+    missing = _soup(client.post(f"{url}/live", data={**_drug("amoxicillin"), "_changed": "_ack", "_ack": RULE}, headers=pressed))
     assert "Choose a reason or write one." in missing.find(id=SLOT).get_text()
     acked = _soup(client.post(f"{url}/live", data={**_drug("amoxicillin"), "_changed": "_ack", "_ack": RULE,
-                                                   f"_override.{RULE}": "_other", f"_override_text.{RULE}": "Had amoxicillin in 2023, no reaction"}, headers=HX))
+                                                   f"_override.{RULE}": "_other", f"_override_text.{RULE}": "Had amoxicillin in 2023, no reaction"}, headers=pressed))
     slot = acked.find(id=SLOT)
     assert slot.find(class_="alert") is None
     assert "Had amoxicillin in 2023, no reaction" in slot.find(class_="alert-done").get_text()

@@ -13,8 +13,10 @@ HX = {"HX-Request": "true"}
 VITALS_SHOWN = ["blood_pressure", "systolic", "diastolic", "heart_rate", "weight", "height", "bmi", "pregnant", "pain_score"]
 
 
-def _live(client: Client, form: str, data: dict[str, Any], lang: str = "en") -> BeautifulSoup:
-    response = client.post(f"/forms/{form}/live?lang={lang}", data=data, headers=HX)
+def _live(client: Client, form: str, data: dict[str, Any], lang: str = "en", pressed: str | None = None) -> BeautifulSoup:
+    """A live post; ``pressed``: the name of the button that sent it (htmx's HX-Trigger-Name)."""
+    headers = HX if pressed is None else {**HX, "HX-Trigger-Name": pressed}
+    response = client.post(f"/forms/{form}/live?lang={lang}", data=data, headers=headers)
     assert response.status_code == 200, response.text[:500]
     soup = BeautifulSoup(response.text, "html.parser")
     assert all(el.has_attr("hx-swap-oob") for el in soup.find_all(recursive=False)), "only out-of-band fragments"
@@ -81,17 +83,17 @@ def test_messages_in_arabic(client: Client) -> None:
 
 
 def test_add_and_remove_rows(client: Client) -> None:
-    soup = _live(client, "test.widgets", {"_add_row": "meds", "_visible": ["meds"]})
+    soup = _live(client, "test.widgets", {"_add_row": "meds", "_visible": ["meds"]}, pressed="_add_row")
     group = soup.find(id="item-meds")
     assert group is not None
     assert group.find(id="f-meds-0-drug").has_attr("autofocus")
     assert group.find("input", attrs={"name": "meds[0]._row"}) is not None
     data = {"meds[0].drug": "a", "meds[1].drug": "b", "meds[2].drug": "c", "_remove_row": "meds[1]", "_visible": ["meds"]}
-    soup = _live(client, "test.widgets", data)
+    soup = _live(client, "test.widgets", data, pressed="_remove_row")
     assert [i["value"] for i in soup.select("#item-meds input[name$='.drug']")] == ["a", "c"]
     assert soup.find("button", attrs={"name": "_add_row"}).has_attr("autofocus")
     full = {f"meds[{i}].drug": "x" for i in range(3)} | {"_visible": ["meds"], "_add_row": "meds"}
-    soup = _live(client, "test.widgets", full)
+    soup = _live(client, "test.widgets", full, pressed="_add_row")
     assert len(soup.select("#item-meds .repeat-row")) == 3  # max_rows
     assert soup.find("button", attrs={"name": "_add_row"}).has_attr("disabled")
 
@@ -185,3 +187,15 @@ def test_a_page_opened_in_arabic_by_link_gets_its_live_fragments_in_arabic(clien
     assert any("\u0600" <= ch <= "\u06ff" for ch in arabic.find(id="err-height").get_text())
     english = BeautifulSoup(client.post("/forms/core.vitals/live", data=data, headers=HX).text, "html.parser")
     assert not any("\u0600" <= ch <= "\u06ff" for ch in english.find(id="err-height").get_text())
+
+
+def test_a_button_counts_only_when_it_sent_the_round_trip(client: Client) -> None:
+    # htmx adds the focused button to a post that typing sent: someone who types in a row
+    # and tabs onto its Remove button must not lose the row (nor the typed value to a
+    # "Use the last value" button, nor get a row added)
+    data = {"meds[0].drug": "a", "meds[1].drug": "b", "_remove_row": "meds[1]", "_changed": "meds[1].drug", "_visible": ["meds"]}
+    assert _ids(_live(client, "test.widgets", data)) == {"item-meds-1-drug"}  # the typed cell only: no row removed
+    pressed = _live(client, "test.widgets", data, pressed="_remove_row")
+    assert [i["value"] for i in pressed.select("#item-meds input[name$='.drug']")] == ["a"]
+    added = {"meds[0].drug": "a", "_add_row": "meds", "_changed": "meds[0].drug", "_visible": ["meds"]}
+    assert _ids(_live(client, "test.widgets", added, pressed="_remove_row")) == {"item-meds-0-drug"}  # another button sent it

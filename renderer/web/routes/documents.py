@@ -34,6 +34,7 @@ from renderer.fields import FormView, unit_label
 from renderer.web.alerts import ACCEPT, ACK, DocumentAlerts, Panel
 from renderer.web.auth import actor
 from renderer.web.formpost import (
+    USE_PREVIOUS,
     Submission,
     affected_rule_ids,
     evaluate_live,
@@ -140,7 +141,7 @@ def offers_for(store: Store, who: Any, form: Form, doc: DocumentView) -> dict[st
 
 def _use_previous(sub: Submission, offers: dict[str, Offer]) -> tuple[str, ...]:
     """Put an offered last value into the answers when its button was pressed."""
-    path = sub.data.get("_use_previous")
+    path = sub.data.get(USE_PREVIOUS)
     if path in offers:
         sub.raw[path] = offers[path].value
         return (path,)
